@@ -90,6 +90,7 @@ type Tree struct {
 // Frame is a versioned coding frame: the factor tree and, optionally, the
 // pattern typology whose top level holds the pattern types.
 type Frame struct {
+	Schema   string `json:"$schema,omitempty"`
 	Format   string `json:"format"`
 	ID       string `json:"id"`
 	Version  string `json:"version"`
