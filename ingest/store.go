@@ -157,3 +157,44 @@ func registerFrame(ctx context.Context, conn *sql.Conn, f *schemas.Frame, body [
 	}
 	return nil
 }
+
+// LoadFrames returns every frame registered in the store, built-in ones included.
+func LoadFrames(ctx context.Context, db *sql.DB) ([]*schemas.Frame, error) {
+	rows, err := db.QueryContext(ctx, `SELECT body FROM frames ORDER BY frame_id, frame_version`)
+	if err != nil {
+		return nil, fmt.Errorf("load frames: %w", err)
+	}
+	defer rows.Close()
+	var out []*schemas.Frame
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		f, err := schemas.ParseFrame([]byte(body))
+		if err != nil {
+			return nil, fmt.Errorf("load frames: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// RegisterFrame checks a frame file and stores it, so exports may be coded
+// against it. Registering the same frame again changes nothing; a different
+// frame under an existing id and version is a conflict.
+func RegisterFrame(ctx context.Context, db *sql.DB, name string, data []byte) (*schemas.Frame, error) {
+	f, err := schemas.ParseFrame(data)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "%s is not a valid coding frame: %v", name, err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if err := inTx(ctx, conn, func() error { return registerFrame(ctx, conn, f, data) }); err != nil {
+		return nil, fmt.Errorf("register frame %s: %w", f.Key(), err)
+	}
+	return f, nil
+}

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/collate-project/collate/ingest"
+	"github.com/collate-project/collate/ingest/errs"
+)
+
+func ingestCommand() command {
+	return command{
+		name:    "ingest",
+		usage:   "[--db PATH] [--json] [--batch N] FILE|DIR...",
+		summary: "Validate review exports and load the valid ones into the DuckDB store, one review per transaction or better.",
+		flags: func(fs *flag.FlagSet, c *Config) {
+			fs.StringVar(&c.DB, "db", c.DB, "DuckDB file (env COLLATE_DB)")
+			fs.BoolVar(&c.JSON, "json", false, "print per-file results as JSON")
+			fs.IntVar(&c.Batch, "batch", c.Batch, "reviews stored per transaction")
+			fs.StringVar(&c.By, "by", "cli", "who is uploading, recorded with each review")
+		},
+		run: runIngest,
+	}
+}
+
+// ingestSummary is what `collate ingest` reports at the end.
+type ingestSummary struct {
+	Added      int          `json:"added"`
+	Unchanged  int          `json:"unchanged"`
+	Superseded int          `json:"superseded"`
+	Rejected   int          `json:"rejected"`
+	Files      []fileResult `json:"files,omitempty"`
+}
+
+func runIngest(ctx context.Context, r *runner) error {
+	files, err := collectFiles(r.cfg.Args)
+	if err != nil {
+		return err
+	}
+	db, err := r.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	frames, err := ingest.LoadFrames(ctx, db)
+	if err != nil {
+		return err
+	}
+	v, err := ingest.NewValidator(ingest.ValidatorOptions{Frames: frames})
+	if err != nil {
+		return err
+	}
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log})
+	sum, err := ingestFiles(ctx, r, v, w, files)
+	if err != nil {
+		return err
+	}
+	if r.cfg.JSON {
+		enc := json.NewEncoder(r.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range sum.Files {
+			switch {
+			case !f.Valid:
+				fmt.Fprintf(r.stdout, "REJECTED %s\n", f.File)
+				for _, p := range f.Problems {
+					fmt.Fprintf(r.stdout, "  - %s\n", p)
+				}
+			case f.Outcome == ingest.Rejected:
+				fmt.Fprintf(r.stdout, "REJECTED %s: %s\n", f.File, f.Problems[0].Message)
+			}
+		}
+		fmt.Fprintf(r.stdout, "added %d, unchanged %d, superseded %d, rejected %d (store %s)\n",
+			sum.Added, sum.Unchanged, sum.Superseded, sum.Rejected, r.cfg.DB)
+	}
+	if sum.Rejected > 0 {
+		return failedError{fmt.Sprintf("%d of %d files were rejected", sum.Rejected, len(files))}
+	}
+	return nil
+}
+
+// ingestFiles validates and stores files in chunks: while one chunk is being
+// written, the next is validated on the other cores.
+func ingestFiles(ctx context.Context, r *runner, v *ingest.Validator, w *ingest.Writer, files []string) (ingestSummary, error) {
+	var sum ingestSummary
+	var done atomic.Int64
+	showProgress := len(files) >= 1000
+	start := time.Now()
+	last := time.Now()
+	progress := func() {
+		n := done.Add(1)
+		if showProgress && (n%1000 == 0) {
+			fmt.Fprintf(r.stderr, "validated %d of %d files (%.0f%%)\n", n, len(files), 100*float64(n)/float64(len(files)))
+		}
+	}
+	type chunk struct{ results []checked }
+	chunks := make(chan chunk, 1)
+	go func() {
+		defer close(chunks)
+		for lo := 0; lo < len(files); lo += r.cfg.Batch {
+			hi := min(lo+r.cfg.Batch, len(files))
+			res := validateAll(ctx, v, files[lo:hi], progress)
+			select {
+			case chunks <- chunk{res}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	stored := 0
+	for c := range chunks {
+		var items []ingest.Item
+		var itemFiles []string
+		for _, res := range c.results {
+			if res.path == "" {
+				continue // not reached: the run was cancelled
+			}
+			if res.err != nil {
+				sum.Rejected++
+				sum.Files = append(sum.Files, fileResult{File: res.path, Problems: problemsOf(res.path, res.err)})
+				continue
+			}
+			items = append(items, ingest.Item{Export: res.export, Source: res.path, Format: res.format, By: r.cfg.By})
+			itemFiles = append(itemFiles, res.path)
+		}
+		if len(items) > 0 {
+			receipts, err := w.Write(ctx, items)
+			if err != nil {
+				return sum, fmt.Errorf("ingest: %w (reviews stored before this batch are kept; rerun to continue)", err)
+			}
+			for i, rc := range receipts {
+				fr := fileResult{File: itemFiles[i], Valid: true, ReviewID: rc.ReviewID, Outcome: rc.Outcome, Version: rc.Version, SHA256: rc.SHA256}
+				switch rc.Outcome {
+				case ingest.Added:
+					sum.Added++
+				case ingest.Unchanged:
+					sum.Unchanged++
+				case ingest.Superseded:
+					sum.Superseded++
+				case ingest.Rejected:
+					sum.Rejected++
+					fr.Problems = []ingest.Problem{{File: itemFiles[i], Location: "/review/id", Message: errs.Message(rc.Err)}}
+				}
+				sum.Files = append(sum.Files, fr)
+			}
+		}
+		stored += len(c.results)
+		if showProgress && time.Since(last) > 2*time.Second {
+			last = time.Now()
+			rate := float64(stored) / time.Since(start).Seconds()
+			fmt.Fprintf(r.stderr, "stored %d of %d files (%.0f reviews/s)\n", stored, len(files), rate)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("ingest interrupted after %d files: %w", stored, err)
+	}
+	return sum, nil
+}
