@@ -1,0 +1,110 @@
+// Package dashboard is Collate's web app and JSON API: server-rendered pages,
+// charts drawn by ECharts from options built here, uploads, and downloads.
+//
+// It owns HTTP and presentation only. Every figure comes from package
+// analytics, so disclosure control and access scope are applied before any
+// number reaches a handler; dashboard never queries DuckDB itself. Uploads go
+// through ingest's Validator and Writer, the same path as the command line.
+package dashboard
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/collate-project/collate/ingest"
+	"github.com/collate-project/collate/schemas"
+)
+
+// Options configures a Server. cmd builds every dependency and passes it in.
+type Options struct {
+	// Analytics answers every figure the pages and the API show.
+	Analytics Analytics
+	// Writer stores uploads; without it the upload page and POST /api/v1/reviews
+	// answer 503.
+	Writer *ingest.Writer
+	// Validator checks uploads before anything is stored.
+	Validator *ingest.Validator
+	// Workbooks converts uploaded .xlsx files; nil means workbooks are refused
+	// with a problem that says so.
+	Workbooks WorkbookConverter
+	// Logger receives one line per request and one per error.
+	Logger *slog.Logger
+	// Authenticate finds who is asking. Nil means every request is made by
+	// DefaultViewer, which is how Collate runs until accounts exist.
+	Authenticate Authenticator
+	// DefaultViewer is the viewer used when Authenticate is nil.
+	DefaultViewer Viewer
+	// Geography lists nations, regions and boards for the collection
+	// switcher; the embedded one when nil.
+	Geography *schemas.Geography
+	// MaxUploadBytes caps one uploaded file (ingest.DefaultMaxBytes when 0);
+	// MaxUploadFiles caps the files in one request (50 when 0).
+	MaxUploadBytes int64
+	MaxUploadFiles int
+	// Now is the clock for provenance lines; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is the dashboard and API. It is safe for concurrent use.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	engine *gin.Engine
+	pages  *pageSet
+	assets *assets
+	geo    *schemas.Geography
+	picker []collectionGroup
+}
+
+var ginMode sync.Once
+
+// New builds the server: it parses every template and hashes the embedded
+// assets, so a broken template fails here, at start-up, not on a request.
+func New(opts Options) (*Server, error) {
+	if opts.Analytics == nil {
+		return nil, errors.New("dashboard: Options.Analytics is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Geography == nil {
+		opts.Geography = schemas.LoadGeography()
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = ingest.DefaultMaxBytes
+	}
+	if opts.MaxUploadFiles <= 0 {
+		opts.MaxUploadFiles = 50
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Validator == nil {
+		v, err := ingest.NewValidator(ingest.ValidatorOptions{Geography: opts.Geography})
+		if err != nil {
+			return nil, err
+		}
+		opts.Validator = v
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := parsePages(a.version)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: opts.Logger, pages: pages, assets: a, geo: opts.Geography}
+	s.picker = collectionGroups(opts.Geography)
+	ginMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
+	s.engine = s.routes()
+	return s, nil
+}
+
+// Handler returns the http.Handler that serves pages, assets and the API.
+func (s *Server) Handler() http.Handler { return s.engine }

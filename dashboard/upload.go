@@ -1,0 +1,285 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/collate-project/collate/ingest"
+	"github.com/collate-project/collate/ingest/errs"
+)
+
+// WorkbookConverter turns an uploaded workbook into an export, returning
+// ingest.Problems located as Sheet!Cell when it cannot. cmd adapts package
+// ingest/xlsx to it.
+type WorkbookConverter interface {
+	Convert(name string, data []byte) (*ingest.Export, error)
+	// Template returns the blank workbook offered for download.
+	Template() ([]byte, error)
+}
+
+// upload is one file as received.
+type upload struct {
+	Name string
+	Data []byte
+}
+
+// fileResult is what happened to one uploaded file: a receipt, or the
+// problems that kept it out of the store.
+type fileResult struct {
+	Name     string
+	Anchor   string
+	Receipt  *ingest.Receipt
+	Problems ingest.Problems
+	Message  string // a refusal that is not a problem in the file (a conflict)
+}
+
+// OK reports whether the file was stored (or was already stored unchanged).
+func (r fileResult) OK() bool { return r.Receipt != nil && r.Receipt.Outcome != ingest.Rejected }
+
+// readUploads takes the files of a request: multipart "files" parts, or one
+// JSON export as the body (named by ?name=).
+func (s *Server) readUploads(c *gin.Context) ([]upload, error) {
+	limit := s.opts.MaxUploadBytes*int64(s.opts.MaxUploadFiles) + 1<<20
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	ctype, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if ctype == "application/json" {
+		data, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			return nil, tooLarge(err, limit)
+		}
+		name := path.Base(strings.TrimSpace(c.Query("name")))
+		if name == "." || name == "/" || name == "" {
+			name = "upload.json"
+		}
+		return []upload{{Name: name, Data: data}}, nil
+	}
+	if ctype != "multipart/form-data" {
+		return nil, errs.E(errs.Invalid, "send the files as multipart/form-data (field %q) or one export as application/json", "files")
+	}
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil, tooLarge(err, limit)
+	}
+	headers := form.File["files"]
+	if len(headers) == 0 {
+		return nil, errs.E(errs.Invalid, "choose at least one file to upload")
+	}
+	if len(headers) > s.opts.MaxUploadFiles {
+		return nil, errs.E(errs.Invalid, "%d files were sent; upload at most %d at a time", len(headers), s.opts.MaxUploadFiles)
+	}
+	out := make([]upload, 0, len(headers))
+	for _, h := range headers {
+		f, err := h.Open()
+		if err != nil {
+			return nil, fmt.Errorf("open upload %s: %w", h.Filename, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(f, s.opts.MaxUploadBytes+1))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read upload %s: %w", h.Filename, err)
+		}
+		out = append(out, upload{Name: path.Base(h.Filename), Data: data})
+	}
+	return out, nil
+}
+
+func tooLarge(err error, limit int64) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return errs.Wrap(errs.Invalid, err, "the upload is larger than the limit of %d bytes", limit)
+	}
+	return errs.Wrap(errs.Invalid, err, "the upload could not be read")
+}
+
+// validate checks one file without storing anything.
+func (s *Server) validate(u upload) (*ingest.Export, ingest.Problems) {
+	if int64(len(u.Data)) > s.opts.MaxUploadBytes {
+		return nil, ingest.Problems{{File: u.Name, Location: "/", Message: fmt.Sprintf("the file is larger than %d bytes", s.opts.MaxUploadBytes),
+			Hint: "split the upload, or ask an administrator to raise the limit"}}
+	}
+	var (
+		e   *ingest.Export
+		err error
+	)
+	switch strings.ToLower(path.Ext(u.Name)) {
+	case ".xlsx":
+		if s.opts.Workbooks == nil {
+			return nil, ingest.Problems{{File: u.Name, Location: "/", Message: "workbook uploads are not available on this server",
+				Expected: "a collate.review/1 JSON export", Hint: "export the review as JSON, or use `collate validate` to convert the workbook"}}
+		}
+		e, err = s.opts.Workbooks.Convert(u.Name, u.Data)
+		if err == nil {
+			err = s.opts.Validator.Check(u.Name, e)
+		}
+	default:
+		e, err = s.opts.Validator.Validate(u.Name, u.Data)
+	}
+	if err == nil {
+		return e, nil
+	}
+	var ps ingest.Problems
+	if errors.As(err, &ps) {
+		return nil, ps
+	}
+	return nil, ingest.Problems{{File: u.Name, Location: "/", Message: err.Error()}}
+}
+
+// store validates every file, then stores the valid ones in one batch. A bad
+// file never stops the good ones; each result says what happened.
+func (s *Server) store(ctx context.Context, files []upload, by string) ([]fileResult, error) {
+	if s.opts.Writer == nil {
+		return nil, errs.E(errs.Unavailable, "uploads are switched off on this server")
+	}
+	results := make([]fileResult, len(files))
+	var items []ingest.Item
+	var at []int
+	for i, f := range files {
+		results[i] = fileResult{Name: f.Name, Anchor: fmt.Sprintf("file-%d", i+1)}
+		e, ps := s.validate(f)
+		if len(ps) > 0 {
+			results[i].Problems = ps
+			continue
+		}
+		format := "json"
+		if strings.EqualFold(path.Ext(f.Name), ".xlsx") {
+			format = "xlsx"
+		}
+		items = append(items, ingest.Item{Export: e, Source: f.Name, Format: format, By: by})
+		at = append(at, i)
+	}
+	if len(items) == 0 {
+		return results, nil
+	}
+	receipts, err := s.opts.Writer.Write(ctx, items)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "store uploads")
+	}
+	for j, r := range receipts {
+		r := r
+		results[at[j]].Receipt = &r
+		if r.Err != nil {
+			results[at[j]].Message = errs.Message(r.Err)
+		}
+	}
+	return results, nil
+}
+
+// uploadPage is the view-model of the upload page.
+type uploadPage struct {
+	Base
+	Results     []fileResult
+	Failed      []fileResult
+	Stored      int
+	Template    bool // a workbook template can be downloaded
+	MaxFiles    int
+	MaxFileSize int64
+}
+
+func (s *Server) uploadView(c *gin.Context) uploadPage {
+	vm := uploadPage{Base: s.base(c, "Upload reviews"), Template: s.opts.Workbooks != nil,
+		MaxFiles: s.opts.MaxUploadFiles, MaxFileSize: s.opts.MaxUploadBytes}
+	vm.HasUpload = true
+	vm.Picker.ShowPicker = false
+	return vm
+}
+
+func (s *Server) handleUploadPage(c *gin.Context) error {
+	vm := s.uploadView(c)
+	return s.render(c, "upload", &vm)
+}
+
+// handleUploadForm is the page's plain form post, for browsers without
+// scripts: the same checks, then the same page with a result per file.
+func (s *Server) handleUploadForm(c *gin.Context) error {
+	files, err := s.readUploads(c)
+	if err != nil {
+		return err
+	}
+	results, err := s.store(c.Request.Context(), files, viewerFrom(c).Name)
+	if err != nil {
+		return err
+	}
+	vm := s.uploadView(c)
+	vm.Results = results
+	for _, r := range results {
+		if r.OK() {
+			vm.Stored++
+		} else {
+			vm.Failed = append(vm.Failed, r)
+		}
+	}
+	status := http.StatusOK
+	if len(vm.Failed) > 0 {
+		status = http.StatusUnprocessableEntity
+		vm.Title = "There is a problem: upload reviews"
+	}
+	return s.renderWith(c, status, "upload", &vm)
+}
+
+func (s *Server) handleTemplate(c *gin.Context) error {
+	if s.opts.Workbooks == nil {
+		return errs.E(errs.NotFound, "no workbook template is available on this server")
+	}
+	b, err := s.opts.Workbooks.Template()
+	if err != nil {
+		return fmt.Errorf("workbook template: %w", err)
+	}
+	c.Header("Content-Disposition", `attachment; filename="collate-review-template.xlsx"`)
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+	return nil
+}
+
+// UploadReceipts is the API's answer to a successful upload.
+type UploadReceipts struct {
+	Receipts []ingest.Receipt `json:"receipts"`
+}
+
+// handleAPIUpload stores one or many exports. Every file is checked first; if
+// any is invalid nothing is stored and the answer is 422 with every problem,
+// exactly as `collate validate` reports them.
+func (s *Server) handleAPIUpload(c *gin.Context) error {
+	if s.opts.Writer == nil {
+		return errs.E(errs.Unavailable, "uploads are switched off on this server")
+	}
+	files, err := s.readUploads(c)
+	if err != nil {
+		return err
+	}
+	var problems ingest.Problems
+	for _, f := range files {
+		if _, ps := s.validate(f); len(ps) > 0 {
+			problems = append(problems, ps...)
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	results, err := s.store(c.Request.Context(), files, viewerFrom(c).Name)
+	if err != nil {
+		return err
+	}
+	out := UploadReceipts{Receipts: []ingest.Receipt{}}
+	var refused []string
+	for _, r := range results {
+		if r.Receipt != nil {
+			out.Receipts = append(out.Receipts, *r.Receipt)
+			if r.Receipt.Outcome == ingest.Rejected {
+				refused = append(refused, r.Message)
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return errs.E(errs.Conflict, "%s", strings.Join(refused, "; "))
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, out)
+	return nil
+}
