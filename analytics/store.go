@@ -1,0 +1,123 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/collate-project/collate/ingest/errs"
+	"github.com/collate-project/collate/schemas"
+)
+
+// Disclosure-control defaults.
+const (
+	DefaultK = 6 // minimum distinct reviews behind a published figure
+	MinK     = 3 // the policy may raise k but never set it below this
+)
+
+// SuppressionPolicy is the disclosure control applied to every figure a
+// viewer is not entitled to see in full.
+type SuppressionPolicy struct {
+	// K is the minimum number of distinct reviews behind a published figure
+	// in any view wider than the viewer's own scope. 0 means DefaultK; values
+	// below MinK are refused.
+	K int `json:"k"`
+	// RoundTotals, when above 1, rounds the published totals of regional,
+	// national and UK collections (reviews received, reviews coded, episodes)
+	// to the nearest multiple of it. Shares are still computed exactly.
+	RoundTotals int `json:"round_totals,omitempty"`
+}
+
+// Options configures a Store.
+type Options struct {
+	DB        *sql.DB
+	Logger    *slog.Logger
+	Policy    SuppressionPolicy
+	Now       func() time.Time   // defaults to time.Now
+	Geography *schemas.Geography // defaults to the embedded geography
+}
+
+// Store answers analytics queries over one DuckDB store. It is safe for
+// concurrent use; every query runs on the shared *sql.DB with the caller's
+// context, so cancelling the context interrupts the query.
+type Store struct {
+	db     *sql.DB
+	log    *slog.Logger
+	policy SuppressionPolicy
+	now    func() time.Time
+	geo    *geoIndex
+	frames *frameCache
+}
+
+// New returns a Store over a migrated database.
+func New(opts Options) (*Store, error) {
+	if opts.DB == nil {
+		return nil, errors.New("analytics: no database")
+	}
+	p := opts.Policy
+	if p.K == 0 {
+		p.K = DefaultK
+	}
+	if p.K < MinK {
+		return nil, fmt.Errorf("analytics: suppression k = %d; k may be raised but never set below %d", p.K, MinK)
+	}
+	if p.RoundTotals < 0 {
+		return nil, fmt.Errorf("analytics: rounding base %d; give 0 (off) or a positive base", p.RoundTotals)
+	}
+	s := &Store{db: opts.DB, log: opts.Logger, policy: p, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	g := opts.Geography
+	if g == nil {
+		g = schemas.LoadGeography()
+	}
+	s.geo = newGeoIndex(g)
+	s.frames = newFrameCache()
+	return s, nil
+}
+
+// Policy returns the suppression policy in force.
+func (s *Store) Policy() SuppressionPolicy { return s.policy }
+
+// dataVersion identifies the state of the reviews: it changes whenever a
+// review is added, superseded or withdrawn.
+func (s *Store) dataVersion(ctx context.Context) (string, int, error) {
+	var n, current, withdrawn int64
+	var maxKey sql.NullInt64
+	var maxAt, maxW sql.NullTime
+	err := s.db.QueryRowContext(ctx, `
+		SELECT (SELECT count(*) FROM reviews),
+		       (SELECT count(*) FROM reviews WHERE status = 'current'),
+		       (SELECT max(review_key) FROM reviews),
+		       (SELECT max(ingested_at) FROM reviews),
+		       (SELECT count(*) FROM withdrawals),
+		       (SELECT max(withdrawn_at) FROM withdrawals)`).Scan(&n, &current, &maxKey, &maxAt, &withdrawn, &maxW)
+	if err != nil {
+		return "", 0, wrapDB(ctx, err, "read data version")
+	}
+	at := int64(0)
+	if maxAt.Valid {
+		at = maxAt.Time.UnixMicro()
+	}
+	w := int64(0)
+	if maxW.Valid {
+		w = maxW.Time.UnixMicro()
+	}
+	return fmt.Sprintf("r%d-c%d-k%d-t%x-w%d-%x", n, current, maxKey.Int64, at, withdrawn, w), int(current), nil
+}
+
+// wrapDB classifies a database error: a cancelled context is Unavailable,
+// anything else Internal with the detail kept for logs.
+func wrapDB(ctx context.Context, err error, what string) error {
+	if ctx.Err() != nil {
+		return errs.Wrap(errs.Unavailable, err, "%s: the request was cancelled", what)
+	}
+	return errs.Wrap(errs.Internal, err, "%s", what)
+}

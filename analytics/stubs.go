@@ -1,0 +1,76 @@
+package analytics
+
+import (
+	"context"
+
+	"github.com/collate-project/collate/ingest/errs"
+)
+
+func notYet(what string) error {
+	return errs.E(errs.Unavailable, "analytics: %s is not available yet", what)
+}
+
+func (s *Store) listFrames(ctx context.Context) ([]FrameInfo, error) { return nil, notYet("frames") }
+func (s *Store) frame(ctx context.Context, key string) (*frameData, error) {
+	return nil, notYet("frame")
+}
+func (s *Store) collections(ctx context.Context, v Viewer) (*Collections, error) {
+	return nil, notYet("collections")
+}
+func (s *Store) saveCollection(ctx context.Context, v Viewer, c SavedCollection) (*SavedCollection, error) {
+	return nil, notYet("saved collections")
+}
+func (s *Store) savedCollections(ctx context.Context, v Viewer) ([]SavedCollection, error) {
+	return nil, notYet("saved collections")
+}
+func (s *Store) savedCollection(ctx context.Context, v Viewer, name string) (*SavedCollection, error) {
+	return nil, notYet("saved collections")
+}
+func (s *Store) deleteCollection(ctx context.Context, v Viewer, name string) error {
+	return notYet("saved collections")
+}
+func (s *Store) overview(ctx context.Context, v Viewer, sel Selection) (*Overview, error) {
+	return nil, notYet("overview")
+}
+func (s *Store) process(ctx context.Context, v Viewer, sel Selection) (*Process, error) {
+	return nil, notYet("process")
+}
+func (s *Store) recurrence(ctx context.Context, v Viewer, sel Selection, opt RecurrenceOptions) (*Recurrence, error) {
+	return nil, notYet("recurrence")
+}
+func (s *Store) breakdown(ctx context.Context, v Viewer, sel Selection, opt BreakdownOptions) (*Breakdown, error) {
+	return nil, notYet("breakdown")
+}
+func (s *Store) compare(ctx context.Context, v Viewer, sel Selection, opt CompareOptions) (*Comparison, error) {
+	return nil, notYet("comparison")
+}
+func (s *Store) funnel(ctx context.Context, v Viewer, sel Selection, opt FunnelOptions) (*Funnel, error) {
+	return nil, notYet("funnel")
+}
+func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOptions) (*Trends, error) {
+	return nil, notYet("trends")
+}
+func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, opt RepeatedOptions) (*RepeatedLessons, error) {
+	return nil, notYet("repeated lessons")
+}
+func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt CoOccurrenceOptions) (*CoOccurrence, error) {
+	return nil, notYet("co-occurrence")
+}
+func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOptions) (*Flows, error) {
+	return nil, notYet("flows")
+}
+func (s *Store) goodPractice(ctx context.Context, v Viewer, sel Selection, opt GoodPracticeOptions) (*GoodPractice, error) {
+	return nil, notYet("good practice")
+}
+func (s *Store) recommendations(ctx context.Context, v Viewer, sel Selection) (*Recommendations, error) {
+	return nil, notYet("recommendations")
+}
+func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery) (*EpisodePage, error) {
+	return nil, notYet("drill-down")
+}
+func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQuery) (*ReviewPage, error) {
+	return nil, notYet("review list")
+}
+func (s *Store) review(ctx context.Context, v Viewer, id string) (*ReviewDetail, error) {
+	return nil, notYet("review")
+}
