@@ -1,6 +1,7 @@
 package xlsx
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/collate-project/collate/ingest"
@@ -40,7 +41,25 @@ func (l Locations) Translate(ps ingest.Problems) ingest.Problems {
 		if loc, ok := l.Locate(p.Location); ok {
 			p.Location = loc
 		}
+		p.Message, p.Expected, p.Hint = l.inText(p.Message), l.inText(p.Expected), l.inText(p.Hint)
 		out[i] = p
 	}
 	return out
+}
+
+// pointerInText finds JSON pointers into an export quoted in a message, such
+// as "first at /episodes/1".
+var pointerInText = regexp.MustCompile(`/(?:format|review|episodes|patterns|recommendations)(?:/[A-Za-z0-9_]+)*`)
+
+// inText rewrites the JSON pointers a message mentions as cells.
+func (l Locations) inText(s string) string {
+	if !strings.Contains(s, "/") {
+		return s
+	}
+	return pointerInText.ReplaceAllStringFunc(s, func(p string) string {
+		if loc, ok := l[p]; ok {
+			return loc
+		}
+		return p
+	})
 }

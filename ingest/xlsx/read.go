@@ -375,9 +375,10 @@ func (r *reader) dataRows(t *table) []int {
 				continue
 			}
 			if mark != "" && !blank {
+				// Read the row anyway, so its episode is there for the
+				// factors that name it and only this problem is reported.
 				r.problem(t.loc("example", row), fmt.Sprintf("the Example row column holds %q", mark), "blank, or EXAMPLE for a row to skip",
 					"clear the cell to import the row, or write EXAMPLE to skip it")
-				continue
 			}
 		}
 		if !blank {
@@ -482,7 +483,7 @@ func (r *reader) readEpisodes(e *ingest.Export) {
 	t := r.findTable(&episodesSheet, episodesSheet.columns)
 	if t == nil {
 		r.problem(SheetEpisodes+"!A1", "the workbook has no Episodes sheet", "a sheet named Episodes with the key practice episodes",
-			"start from `collate template` and keep its sheet names")
+			"the sheets are "+strings.Join(r.f.GetSheetList(), ", ")+"; keep the template's sheet names")
 		return
 	}
 	r.cellAt(t.g.name+"!"+cellName(0, max(t.header, 1)), "/episodes")
@@ -563,7 +564,9 @@ func (r *reader) readEpisodes(e *ingest.Export) {
 func episodeNumbers(e *ingest.Export) string {
 	var ns []string
 	for _, ep := range e.Episodes {
-		ns = append(ns, strconv.Itoa(ep.Number))
+		if ep.Number != 0 {
+			ns = append(ns, strconv.Itoa(ep.Number))
+		}
 	}
 	if len(ns) == 0 {
 		return "none yet"
@@ -630,7 +633,7 @@ func (r *reader) readReview(e *ingest.Export) {
 	t := r.findTable(spec, reviewColumns)
 	if t == nil {
 		r.problem(SheetReview+"!A1", "the workbook has no Review sheet", "a sheet named Review with the review's fields",
-			"start from `collate template` and keep its sheet names")
+			"the sheets are "+strings.Join(r.f.GetSheetList(), ", ")+"; keep the template's sheet names")
 		e.Format = schemas.ExportFormat
 		e.Review.Questions, e.Review.Agencies = []string{}, []string{}
 		return

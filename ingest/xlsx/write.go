@@ -317,9 +317,9 @@ func (b *builder) exampleRows() map[string][]row {
 		out[SheetParticipants] = append(out[SheetParticipants], row{"role": p.Role, "agency": p.Agency})
 	}
 	out[SheetEpisodes] = []row{{"number": ep.Number, "title": ep.Title,
-		"description": "The social worker visited once, found the home tidy on that day and the mother engaged and positive. With twelve other assessments due, she closed the assessment with advice.",
+		"description":  "The social worker visited once, found the home tidy on that day and the mother engaged and positive. With twelve other assessments due, she closed the assessment with advice.",
 		"significance": ep.Significance,
-		"adequacy": ep.Adequacy, "agencies": ep.Agencies}}
+		"adequacy":     ep.Adequacy, "agencies": ep.Agencies}}
 	for _, ev := range ep.Evidence {
 		out[SheetEvidence] = append(out[SheetEvidence], row{"episode": ep.Number, "kind": ev.Kind, "note": ev.Note})
 	}
