@@ -16,15 +16,37 @@ type formulaCell struct {
 	sheet, cell string
 }
 
-// findFormulas lists the formula cells of every worksheet, reading the
-// package's XML directly: a formula is refused whatever its cached value,
-// and it is never evaluated. excelize offers no way to list formulas without
-// asking cell by cell, and a formula whose cached value is empty would slip
-// past a scan of the values.
+// sheetScan is what one pass over a worksheet's XML finds besides values.
+type sheetScan struct {
+	formulas []string // cells with a formula
+	merges   []string // merged ranges, such as B5:B8
+}
+
+// findFormulas lists the formula cells of every worksheet.
 func findFormulas(data []byte, maxXML int64) ([]formulaCell, error) {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	scans, order, err := scanSheets(data, maxXML)
 	if err != nil {
 		return nil, err
+	}
+	var out []formulaCell
+	for _, name := range order {
+		for _, c := range scans[name].formulas {
+			out = append(out, formulaCell{sheet: name, cell: c})
+		}
+	}
+	return out, nil
+}
+
+// scanSheets reads each worksheet's XML directly for its formula cells and
+// merged ranges: a formula is refused whatever its cached value, and it is
+// never evaluated. excelize offers no way to list formulas without asking
+// cell by cell, and a formula whose cached value is empty would slip past a
+// scan of the values. Taking the merged ranges in the same pass spares
+// excelize a second, full decoding of every sheet.
+func scanSheets(data []byte, maxXML int64) (map[string]*sheetScan, []string, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil, err
 	}
 	parts := map[string]*zip.File{}
 	for _, f := range zr.File {
@@ -32,23 +54,23 @@ func findFormulas(data []byte, maxXML int64) ([]formulaCell, error) {
 	}
 	sheets, err := sheetParts(parts, maxXML)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []formulaCell
+	out := map[string]*sheetScan{}
+	var order []string
 	for _, s := range sheets {
 		f, ok := parts[s.part]
 		if !ok {
 			continue
 		}
-		cells, err := scanFormulas(f, maxXML)
+		sc, err := scanSheet(f, maxXML)
 		if err != nil {
-			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
+			return nil, nil, fmt.Errorf("sheet %s: %w", s.name, err)
 		}
-		for _, c := range cells {
-			out = append(out, formulaCell{sheet: s.name, cell: c})
-		}
+		out[s.name] = sc
+		order = append(order, s.name)
 	}
-	return out, nil
+	return out, order, nil
 }
 
 type sheetPart struct{ name, part string }
@@ -106,16 +128,16 @@ func decodePart(parts map[string]*zip.File, name string, maxXML int64, v any) er
 	return xml.NewDecoder(io.LimitReader(rc, maxXML)).Decode(v)
 }
 
-// scanFormulas streams one worksheet and returns the references of cells
-// with an <f> element.
-func scanFormulas(f *zip.File, maxXML int64) ([]string, error) {
+// scanSheet streams one worksheet for cells with an <f> element and for
+// <mergeCell> ranges.
+func scanSheet(f *zip.File, maxXML int64) (*sheetScan, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	dec := xml.NewDecoder(io.LimitReader(rc, maxXML))
-	var out []string
+	out := &sheetScan{}
 	var cell string
 	rowNum, colNum := 0, 0
 	for {
@@ -124,7 +146,7 @@ func scanFormulas(f *zip.File, maxXML int64) ([]string, error) {
 			return out, nil
 		}
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -148,8 +170,12 @@ func scanFormulas(f *zip.File, maxXML int64) ([]string, error) {
 				colNum = c + 1
 			}
 		case "f":
-			if len(out) == 0 || out[len(out)-1] != cell {
-				out = append(out, cell)
+			if n := len(out.formulas); n == 0 || out.formulas[n-1] != cell {
+				out.formulas = append(out.formulas, cell)
+			}
+		case "mergeCell":
+			if ref := attr(se, "ref"); ref != "" {
+				out.merges = append(out.merges, ref)
 			}
 		}
 	}

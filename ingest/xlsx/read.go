@@ -90,17 +90,21 @@ func ReadWorkbook(name string, data []byte) (*Workbook, error) {
 		return nil, notWorkbook(name, err)
 	}
 	defer f.Close()
-	formulas, err := findFormulas(data, maxPartBytes)
+	scans, _, err := scanSheets(data, maxPartBytes)
 	if err != nil {
 		return nil, notWorkbook(name, err)
 	}
-	r := &reader{name: name, f: f, dec: newDecoder(), wb: &Workbook{Cells: Locations{}}, sheets: map[string]*grid{}}
+	r := &reader{name: name, f: f, dec: newDecoder(), wb: &Workbook{Cells: Locations{}}, sheets: map[string]*grid{}, scans: scans}
 	if err := r.load(); err != nil {
 		return nil, notWorkbook(name, err)
 	}
-	for _, fc := range formulas {
-		r.problem(fc.sheet+"!"+fc.cell, "the cell holds a formula; Collate does not run formulas", "a typed value",
-			"copy the cells and paste them back as values only (Paste Special, Values)")
+	for _, sheet := range r.f.GetSheetList() {
+		if sc := scans[sheet]; sc != nil {
+			for _, c := range sc.formulas {
+				r.problem(sheet+"!"+c, "the cell holds a formula; Collate does not run formulas", "a typed value",
+					"copy the cells and paste them back as values only (Paste Special, Values)")
+			}
+		}
 	}
 	r.convert()
 	r.wb.order = r.order
@@ -153,6 +157,7 @@ type reader struct {
 	wb     *Workbook
 	sheets map[string]*grid // by normalised name
 	order  map[string]int   // sheet name → position, for sorting problems
+	scans  map[string]*sheetScan
 	probs  ingest.Problems
 }
 
@@ -181,17 +186,19 @@ func (r *reader) load() error {
 				}
 			}
 		}
-		merges, err := r.f.GetMergeCells(name, true)
-		if err != nil {
-			return err
-		}
-		for _, m := range merges {
-			c0, r0, err1 := splitCell(m.GetStartAxis())
-			c1, r1, err2 := splitCell(m.GetEndAxis())
-			if err1 != nil || err2 != nil {
-				continue
+		if sc := r.scans[name]; sc != nil {
+			for _, ref := range sc.merges {
+				from, to, ok := strings.Cut(ref, ":")
+				if !ok {
+					to = from
+				}
+				c0, r0, err1 := splitCell(from)
+				c1, r1, err2 := splitCell(to)
+				if err1 != nil || err2 != nil {
+					continue
+				}
+				g.merges = append(g.merges, mergeRange{min(c0, c1), min(r0, r1), max(c0, c1), max(r0, r1)})
 			}
-			g.merges = append(g.merges, mergeRange{c0, r0, c1, r1})
 		}
 		comments, err := r.f.GetComments(name)
 		if err == nil {
