@@ -69,6 +69,9 @@ func commands() []command {
 		ingestCommand(),
 		withdrawCommand(),
 		framesCommand(),
+		usersCommand(),
+		tokensCommand(),
+		auditCommand(),
 	}
 }
 
