@@ -3,6 +3,7 @@ package xlsx
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -120,4 +121,15 @@ func exampleExport(t testing.TB) *ingest.Export {
 		t.Fatal(err)
 	}
 	return &e
+}
+
+// TestRoundTripEscapes: characters XML cannot hold, and text that looks like
+// the format's own escapes, come back as they were.
+func TestRoundTripEscapes(t *testing.T) {
+	for _, s := range []string{"a\r\nb", "a\rb", "bell\x07", "a\x01b", "_x0041_", "__x005F_x0041__", "_x0041\x01", "_x00_", "_X0041_", "a\u2028b", "\uFFFE", "tab\tend", " lead", "trail\n"} {
+		e := exampleExport(t)
+		e.Episodes[0].Description = s
+		e.Review.Agencies[0] = s + "x"
+		roundTrip(t, strconv.Quote(s), e)
+	}
 }

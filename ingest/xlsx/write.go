@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -464,7 +465,7 @@ func (b *builder) setCell(sheet, cell string, c column, v any, example bool) err
 		if s == "" {
 			return nil
 		}
-		return f.SetCellStr(sheet, cell, s)
+		return f.SetCellStr(sheet, cell, escapeText(s))
 	}
 	setInt := func(n int) error {
 		if err := f.SetCellStyle(sheet, cell, cell, numStyle); err != nil {
@@ -681,4 +682,50 @@ func reviewValues(e *ingest.Export, frame *schemas.Frame) map[string][]any {
 		v["agreement_measure"], v["agreement_value"] = []any{a.Measure}, []any{a.Value}
 	}
 	return v
+}
+
+// escapeText prepares text for a cell so that it reads back exactly. The
+// format escapes characters XML cannot hold as _xHHHH_, and an underscore
+// that would otherwise start such an escape as _x005F_. excelize reads
+// escapes but, for shared strings, does not write them, so text holding a
+// control character or a literal "_x0041_" would come back changed.
+//
+// The reader takes escapes left to right, each a whole _xHHHH_, so an
+// underscore is escaped exactly when it and what follows it in the written
+// text would read as one: "_x" and four hex digits, then "_" or a character
+// that is itself written as an escape.
+func escapeText(s string) string {
+	if !strings.Contains(s, "_x") && strings.IndexFunc(s, xmlInvalid) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case xmlInvalid(r):
+			fmt.Fprintf(&b, "_x%04X_", r)
+		case r == '_' && startsEscape(s[i:]):
+			b.WriteString("_x005F_")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func startsEscape(s string) bool {
+	if len(s) < 7 || s[1] != 'x' {
+		return false
+	}
+	for _, c := range s[2:6] {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	next, _ := utf8.DecodeRuneInString(s[6:])
+	return next == '_' || xmlInvalid(next)
+}
+
+// xmlInvalid reports a character XML 1.0 cannot carry.
+func xmlInvalid(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF
 }
