@@ -5,17 +5,19 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/collate-project/collate/analytics"
 )
 
 // Authenticator finds who made a request. It returns an Unauthenticated or
 // Forbidden error (package ingest/errs) to refuse the request. Accounts and
 // tokens (issue 5) plug in here; handlers only ever read the Viewer.
-type Authenticator func(r *http.Request) (Viewer, error)
+type Authenticator func(r *http.Request) (analytics.Viewer, error)
 
 type viewerKey struct{}
 
 // withViewer returns ctx carrying v.
-func withViewer(ctx context.Context, v Viewer) context.Context {
+func withViewer(ctx context.Context, v analytics.Viewer) context.Context {
 	return context.WithValue(ctx, viewerKey{}, v)
 }
 
@@ -32,11 +34,16 @@ func (s *Server) authenticate(c *gin.Context) {
 			return
 		}
 	}
+	if err := v.Check(); err != nil {
+		c.Abort()
+		s.fail(c, err)
+		return
+	}
 	c.Request = c.Request.WithContext(withViewer(c.Request.Context(), v))
 	c.Next()
 }
 
-func viewerFrom(c *gin.Context) Viewer {
-	v, _ := c.Request.Context().Value(viewerKey{}).(Viewer)
+func viewerFrom(c *gin.Context) analytics.Viewer {
+	v, _ := c.Request.Context().Value(viewerKey{}).(analytics.Viewer)
 	return v
 }

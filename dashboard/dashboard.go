@@ -16,6 +16,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/collate-project/collate/analytics"
+
 	"github.com/collate-project/collate/ingest"
 	"github.com/collate-project/collate/schemas"
 )
@@ -29,16 +31,13 @@ type Options struct {
 	Writer *ingest.Writer
 	// Validator checks uploads before anything is stored.
 	Validator *ingest.Validator
-	// Workbooks converts uploaded .xlsx files; nil means workbooks are refused
-	// with a problem that says so.
-	Workbooks WorkbookConverter
 	// Logger receives one line per request and one per error.
 	Logger *slog.Logger
 	// Authenticate finds who is asking. Nil means every request is made by
 	// DefaultViewer, which is how Collate runs until accounts exist.
 	Authenticate Authenticator
 	// DefaultViewer is the viewer used when Authenticate is nil.
-	DefaultViewer Viewer
+	DefaultViewer analytics.Viewer
 	// Geography lists nations, regions and boards for the collection
 	// switcher; the embedded one when nil.
 	Geography *schemas.Geography
@@ -59,6 +58,8 @@ type Server struct {
 	assets *assets
 	geo    *schemas.Geography
 	picker []collectionGroup
+	// builtinFrame labels factors while analytics cannot list frames.
+	builtinFrame *analytics.FrameInfo
 }
 
 var ginMode sync.Once
@@ -101,6 +102,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, pages: pages, assets: a, geo: opts.Geography}
 	s.picker = collectionGroups(opts.Geography)
+	s.builtinFrame = frameInfo(schemas.BuiltinFrames()[0])
 	ginMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
 	s.engine = s.routes()
 	return s, nil

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/collate-project/collate/analytics"
 	"github.com/collate-project/collate/dashboard"
 	"github.com/collate-project/collate/ingest"
 	"github.com/collate-project/collate/schemas"
@@ -78,14 +79,23 @@ func demoExports(t testing.TB) []*ingest.Export {
 func mustServer(t testing.TB, db *sql.DB, w *ingest.Writer, log *slog.Logger) *dashboard.Server {
 	t.Helper()
 	s, err := dashboard.New(dashboard.Options{
-		Analytics:     struct{}{},
+		Analytics:     mustAnalytics(t, db, log),
 		Writer:        w,
 		Logger:        log,
-		DefaultViewer: dashboard.Viewer{Name: "test"},
+		DefaultViewer: analytics.Viewer{Role: analytics.RoleAdmin, Name: "test"},
 		Now:           fixedNow,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func mustAnalytics(t testing.TB, db *sql.DB, log *slog.Logger) *analytics.Store {
+	t.Helper()
+	a, err := analytics.New(analytics.Options{DB: db, Logger: log, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,16 +15,9 @@ import (
 
 	"github.com/collate-project/collate/ingest"
 	"github.com/collate-project/collate/ingest/errs"
+	"github.com/collate-project/collate/ingest/xlsx"
+	"github.com/collate-project/collate/schemas"
 )
-
-// WorkbookConverter turns an uploaded workbook into an export, returning
-// ingest.Problems located as Sheet!Cell when it cannot. cmd adapts package
-// ingest/xlsx to it.
-type WorkbookConverter interface {
-	Convert(name string, data []byte) (*ingest.Export, error)
-	// Template returns the blank workbook offered for download.
-	Template() ([]byte, error)
-}
 
 // upload is one file as received.
 type upload struct {
@@ -111,14 +105,7 @@ func (s *Server) validate(u upload) (*ingest.Export, ingest.Problems) {
 	)
 	switch strings.ToLower(path.Ext(u.Name)) {
 	case ".xlsx":
-		if s.opts.Workbooks == nil {
-			return nil, ingest.Problems{{File: u.Name, Location: "/", Message: "workbook uploads are not available on this server",
-				Expected: "a collate.review/1 JSON export", Hint: "export the review as JSON, or use `collate validate` to convert the workbook"}}
-		}
-		e, err = s.opts.Workbooks.Convert(u.Name, u.Data)
-		if err == nil {
-			err = s.opts.Validator.Check(u.Name, e)
-		}
+		e, err = xlsx.Validate(s.opts.Validator, u.Name, u.Data)
 	default:
 		e, err = s.opts.Validator.Validate(u.Name, u.Data)
 	}
@@ -184,7 +171,7 @@ type uploadPage struct {
 }
 
 func (s *Server) uploadView(c *gin.Context) uploadPage {
-	vm := uploadPage{Base: s.base(c, "Upload reviews"), Template: s.opts.Workbooks != nil,
+	vm := uploadPage{Base: s.base(c, "Upload reviews"), Template: true,
 		MaxFiles: s.opts.MaxUploadFiles, MaxFileSize: s.opts.MaxUploadBytes}
 	vm.HasUpload = true
 	vm.Picker.ShowPicker = false
@@ -224,16 +211,14 @@ func (s *Server) handleUploadForm(c *gin.Context) error {
 	return s.renderWith(c, status, "upload", &vm)
 }
 
+// handleTemplate offers the blank review workbook for the default frame.
 func (s *Server) handleTemplate(c *gin.Context) error {
-	if s.opts.Workbooks == nil {
-		return errs.E(errs.NotFound, "no workbook template is available on this server")
-	}
-	b, err := s.opts.Workbooks.Template()
-	if err != nil {
+	var buf bytes.Buffer
+	if err := xlsx.Template(&buf, schemas.BuiltinFrames()[0], s.geo); err != nil {
 		return fmt.Errorf("workbook template: %w", err)
 	}
 	c.Header("Content-Disposition", `attachment; filename="collate-review-template.xlsx"`)
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 	return nil
 }
 

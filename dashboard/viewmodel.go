@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/collate-project/collate/analytics"
 	"github.com/collate-project/collate/ingest/errs"
 	"github.com/collate-project/collate/schemas"
 )
@@ -55,9 +56,6 @@ type collectionOption struct {
 	Selected bool
 }
 
-// UK is the collection of every review in Collate.
-const UK = "UK"
-
 // collectionGroups lists the switcher's options: the UK, then for each nation
 // the nation, its regions and its boards (national → region → board).
 func collectionGroups(g *schemas.Geography) []collectionGroup {
@@ -88,17 +86,11 @@ var navPages = []struct{ label, href string }{
 	{"Upload", "/upload"},
 }
 
-// selection is what the switcher chose: a collection code and a year range
-// (0 means open).
-type selection struct {
-	Collection string
-	From, To   int
-}
-
 // parseSelection reads ?collection=&from=&to= and rejects what is not a
-// known collection or a year.
-func (s *Server) parseSelection(c *gin.Context) (selection, error) {
-	sel := selection{Collection: strings.TrimSpace(c.Query("collection"))}
+// known collection or a year. Saved collections ("saved:NAME") are checked by
+// analytics when they are used.
+func (s *Server) parseSelection(c *gin.Context) (analytics.Selection, error) {
+	sel := analytics.Selection{Collection: strings.TrimSpace(c.Query("collection"))}
 	if sel.Collection == "" {
 		sel.Collection = UK
 	}
@@ -136,7 +128,7 @@ func (s *Server) knownCollection(code string) bool {
 			}
 		}
 	}
-	return s.savedCollection(code)
+	return strings.HasPrefix(code, analytics.SavedPrefix) && len(code) > len(analytics.SavedPrefix)
 }
 
 func (s *Server) collectionLabel(code string) string {
@@ -147,10 +139,13 @@ func (s *Server) collectionLabel(code string) string {
 			}
 		}
 	}
+	if strings.HasPrefix(code, analytics.SavedPrefix) {
+		return "Saved collection " + strings.TrimPrefix(code, analytics.SavedPrefix)
+	}
 	return code
 }
 
-func (sel selection) query() url.Values {
+func selQuery(sel analytics.Selection) url.Values {
 	q := url.Values{}
 	if sel.Collection != "" && sel.Collection != UK {
 		q.Set("collection", sel.Collection)
@@ -167,14 +162,14 @@ func (sel selection) query() url.Values {
 // base fills the shared part of a view-model. It never fails: a page that
 // cannot read its selection still gets a usable frame around its error.
 func (s *Server) base(c *gin.Context, title string) Base {
-	sel, _ := s.parseSelection(c)
-	if !s.knownCollection(sel.Collection) {
-		sel = selection{Collection: UK}
+	sel, err := s.parseSelection(c)
+	if err != nil {
+		sel = analytics.Selection{Collection: UK}
 	}
 	b := Base{
 		Title:        title,
 		Path:         c.Request.URL.Path,
-		Query:        sel.query(),
+		Query:        selQuery(sel),
 		AssetVersion: s.assets.version,
 		AssetsBuilt:  s.assets.built(),
 		ViewerName:   viewerFrom(c).Name,
