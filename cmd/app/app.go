@@ -69,9 +69,16 @@ func commands() []command {
 		ingestCommand(),
 		withdrawCommand(),
 		framesCommand(),
+		demoCommand(),
+		templateCommand(),
+		convertCommand(),
 		usersCommand(),
 		tokensCommand(),
 		auditCommand(),
+		backupCommand(),
+		restoreCommand(),
+		exportCommand(),
+		importCommand(),
 	}
 }
 

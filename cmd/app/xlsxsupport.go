@@ -1,10 +1,11 @@
 package app
 
-import "github.com/collate-project/collate/ingest"
+import (
+	"github.com/collate-project/collate/ingest"
+	"github.com/collate-project/collate/ingest/xlsx"
+)
 
-// validateWorkbook reads a workbook export. Until workbook import is wired in,
-// a workbook is refused with a clear problem rather than misread.
-func validateWorkbook(_ *ingest.Validator, path string, _ []byte) (*ingest.Export, error) {
-	return nil, ingest.Problems{{File: path, Location: "/", Message: "workbook (.xlsx) exports are not supported by this build",
-		Hint: "convert the workbook to JSON, or use a build with workbook import"}}
+// validateWorkbook reads a workbook export; its problems name Sheet!Cell locations.
+func validateWorkbook(v *ingest.Validator, path string, data []byte) (*ingest.Export, error) {
+	return xlsx.Validate(v, path, data)
 }
