@@ -72,6 +72,7 @@ func commands() []command {
 		demoCommand(),
 		templateCommand(),
 		convertCommand(),
+		serveCommand(),
 		usersCommand(),
 		tokensCommand(),
 		auditCommand(),

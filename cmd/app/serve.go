@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/collate-project/collate/analytics"
+	"github.com/collate-project/collate/dashboard"
+	"github.com/collate-project/collate/ingest"
+)
+
+func serveCommand() command {
+	return command{
+		name:    "serve",
+		usage:   "[--db PATH] [--addr 127.0.0.1:8080] [--tls-cert FILE --tls-key FILE]",
+		summary: "Run the dashboard and JSON API over the store.",
+		flags: func(fs *flag.FlagSet, c *Config) {
+			fs.StringVar(&c.DB, "db", c.DB, "DuckDB file (env COLLATE_DB)")
+			fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (env COLLATE_ADDR)")
+			fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (env COLLATE_TLS_CERT)")
+			fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (env COLLATE_TLS_KEY)")
+		},
+		run: runServe,
+	}
+}
+
+// Ready, when set by a test, receives the address the server listens on.
+type readyKey struct{}
+
+// WithReady returns a context that makes serve report its listening address on ch.
+func WithReady(ctx context.Context, ch chan<- string) context.Context {
+	return context.WithValue(ctx, readyKey{}, ch)
+}
+
+func runServe(ctx context.Context, r *runner) error {
+	db, err := r.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	// Closing the database last folds the WAL into the file.
+	defer db.Close()
+
+	frames, err := ingest.LoadFrames(ctx, db)
+	if err != nil {
+		return err
+	}
+	validator, err := ingest.NewValidator(ingest.ValidatorOptions{Frames: frames})
+	if err != nil {
+		return err
+	}
+	writer := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log})
+	store, err := analytics.New(analytics.Options{DB: db, Logger: r.log})
+	if err != nil {
+		return err
+	}
+	srv, err := dashboard.New(dashboard.Options{
+		Analytics:     store,
+		Writer:        writer,
+		Validator:     validator,
+		Logger:        r.log,
+		DefaultViewer: analytics.Viewer{Role: analytics.RoleNationalResearcher, Name: "local"},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", r.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", r.cfg.Addr, err)
+	}
+	scheme := "http"
+	if r.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://%s/", scheme, ln.Addr().String())
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // uploads of many files
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if r.cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, r.cfg.TLSCert, r.cfg.TLSKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
+	r.log.Info("serving", "url", url, "db", r.cfg.DB)
+	fmt.Fprintf(r.stdout, "Collate is serving %s on %s\n", r.cfg.DB, url)
+	if ch, ok := ctx.Value(readyKey{}).(chan<- string); ok {
+		ch <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Stop taking requests and let in-flight ones (uploads among them) finish;
+	// the writer commits or rolls back each batch before its handler returns.
+	r.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	r.log.Info("stopped")
+	return nil
+}
