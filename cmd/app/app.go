@@ -73,6 +73,7 @@ func commands() []command {
 		templateCommand(),
 		convertCommand(),
 		serveCommand(),
+		queryCommand(),
 		usersCommand(),
 		tokensCommand(),
 		auditCommand(),
