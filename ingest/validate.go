@@ -47,6 +47,7 @@ type Validator struct {
 	opts   ValidatorOptions
 	schema *jsonschema.Schema
 	raw    map[string]any // the schema as data, for plain-English expectations
+	intern map[string]string
 
 	frames      map[string]*frameCodes // by id@version
 	frameNames  string                 // "scie-lt 2008.1, ..." for hints
@@ -101,6 +102,10 @@ func NewValidator(opts ValidatorOptions) (*Validator, error) {
 		return nil, fmt.Errorf("read review schema: not an object")
 	}
 	v.raw = raw
+	// Every field name and enum value of the format, so that decoding shares
+	// one copy of each instead of allocating thousands per file.
+	v.intern = map[string]string{}
+	collectStrings(raw, v.intern)
 	c := jsonschema.NewCompiler()
 	const url = "review.schema.json"
 	if err := c.AddResource(url, doc); err != nil {
@@ -142,6 +147,38 @@ func NewValidator(opts ValidatorOptions) (*Validator, error) {
 		}
 	}
 	return v, nil
+}
+
+func collectStrings(node any, into map[string]string) {
+	switch n := node.(type) {
+	case map[string]any:
+		for k, x := range n {
+			if k == "properties" {
+				if props, ok := x.(map[string]any); ok {
+					for name := range props {
+						into[name] = name
+					}
+				}
+			}
+			if k == "enum" || k == "const" {
+				if xs, ok := x.([]any); ok {
+					for _, e := range xs {
+						if s, ok := e.(string); ok {
+							into[s] = s
+						}
+					}
+				}
+				if s, ok := x.(string); ok {
+					into[s] = s
+				}
+			}
+			collectStrings(x, into)
+		}
+	case []any:
+		for _, x := range n {
+			collectStrings(x, into)
+		}
+	}
 }
 
 func indexFrame(f *schemas.Frame) *frameCodes {
@@ -211,7 +248,7 @@ func (v *Validator) Validate(name string, data []byte) (*Export, error) {
 		return nil, capProblems(ps)
 	}
 
-	inst := (&builder{data: data, pos: start}).value()
+	inst := (&builder{data: data, pos: start, intern: v.intern}).value()
 	if err := v.schema.Validate(inst); err != nil {
 		return nil, v.orderAndCap(v.schemaProblems(name, err, inst), data, start)
 	}
@@ -244,7 +281,7 @@ func (v *Validator) Check(name string, e *Export) error {
 		return Problems{{File: name, Location: "/", Message: fmt.Sprintf("the export cannot be written as JSON: %v", err),
 			Expected: "finite numbers", Hint: "check numeric fields such as the second-coder agreement"}}
 	}
-	inst := (&builder{data: data}).value()
+	inst := (&builder{data: data, intern: v.intern}).value()
 	if err := v.schema.Validate(inst); err != nil {
 		return v.orderAndCap(v.schemaProblems(name, err, inst), data, 0)
 	}
@@ -861,6 +898,12 @@ func (v *Validator) schemaProblem(name string, e *jsonschema.ValidationError, in
 		}
 	default:
 		p.Message = "the value breaks the schema rule " + strconv.Quote(strings.Join(e.ErrorKind.KeywordPath(), "/"))
+	}
+	if len(e.InstanceLocation) == 0 && p.Hint == hintOf(v.schemaAt(nil)) {
+		p.Hint = "" // the schema's overall description is no hint for one fault
+	}
+	if loc == "/review/completed/year" {
+		p.Expected = fmt.Sprintf("a year from %d to %d", minYear, v.opts.Now().Year())
 	}
 	if p.Hint == "" {
 		p.Hint = "see schemas/REFERENCE.md for this field"
@@ -1719,8 +1762,9 @@ func (s *scanner) skipString() {
 // values the schema library validates (numbers stay exact as json.Number).
 // It is faster than encoding/json because nothing has to be checked twice.
 type builder struct {
-	data []byte
-	pos  int
+	data   []byte
+	pos    int
+	intern map[string]string // field names and enum values: shared, read-only
 }
 
 func (b *builder) skipSpace() {
@@ -1808,6 +1852,9 @@ func (b *builder) str() string {
 	}
 	if d[i] == '"' {
 		b.pos = i + 1
+		if s, ok := b.intern[string(d[start:i])]; ok {
+			return s
+		}
 		return string(d[start:i])
 	}
 	out := make([]byte, 0, i-start+16)
