@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -64,8 +65,8 @@ func finish(c echartsChart, drill map[string]string) template.JS {
 		tooltip["trigger"] = t.Trigger
 	}
 	m["tooltip"] = tooltip
-	if l, ok := m["legend"].(*opts.Legend); ok && (l == nil || l.Show == nil) {
-		delete(m, "legend")
+	if !hasLegend(m) {
+		m["legend"] = map[string]any{"show": false}
 	}
 	b, err := json.Marshal(envelope{Options: m, Drill: drill})
 	if err != nil {
@@ -73,6 +74,13 @@ func finish(c echartsChart, drill map[string]string) template.JS {
 		panic(fmt.Sprintf("dashboard: marshal chart options: %v", err))
 	}
 	return template.JS(b)
+}
+
+// hasLegend reports whether the builder asked for a legend; go-echarts
+// otherwise leaves an empty one, which ECharts would draw.
+func hasLegend(m map[string]interface{}) bool {
+	b, err := json.Marshal(m["legend"])
+	return err == nil && strings.Contains(string(b), `"show":true`)
 }
 
 // chartValue is a figure as ECharts takes it: a number, or "-" (no value) for
@@ -229,9 +237,9 @@ func heatmap(cols, rows []string, cells [][]analytics.Figure, scale float64, val
 			f := cells[r][c]
 			if v, ok := f.Value(); ok {
 				max = math.Max(max, v*scale)
-				data = append(data, opts.HeatMapData{Value: []any{c, r, round(v*scale, 1)}})
+				data = append(data, opts.HeatMapData{Name: rows[r], Value: []any{c, r, round(v*scale, 1)}})
 			} else if f.Suppressed() {
-				data = append(data, opts.HeatMapData{Value: []any{c, r, "-"}})
+				data = append(data, opts.HeatMapData{Name: rows[r], Value: []any{c, r, "-"}})
 			}
 		}
 	}

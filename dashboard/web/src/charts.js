@@ -26,7 +26,9 @@ echarts.use([
 const state = { charts: {}, firstChartMs: null, errors: [] };
 window.collate = state;
 
-function readOptions(id) {
+// readBlock returns {options, drill}: the ECharts options and, for
+// click-through, the page each data name leads to.
+function readBlock(id) {
   const block = document.getElementById(id + '-options');
   if (!block) {
     throw new Error('no options block for chart ' + id);
@@ -34,10 +36,13 @@ function readOptions(id) {
   return JSON.parse(block.textContent);
 }
 
-function drillHref(el, params) {
-  // Drill-down targets travel in the data items as plain strings; the link
-  // is resolved against this page so it can never leave the origin.
-  const target = params && params.data && params.data.drill;
+function drillHref(drill, params) {
+  // Targets are looked up by the clicked item's name and resolved against
+  // this page, so a click can never leave the origin.
+  if (!drill || !params || typeof params.name !== 'string') {
+    return null;
+  }
+  const target = drill[params.name];
   if (typeof target !== 'string' || target === '') {
     return null;
   }
@@ -50,7 +55,7 @@ function drillHref(el, params) {
 
 function draw(el) {
   const id = el.dataset.chart;
-  const options = readOptions(id);
+  const { options, drill } = readBlock(id);
   const chart = echarts.init(el, null, { renderer: 'canvas' });
   chart.on('finished', () => {
     if (state.firstChartMs === null) {
@@ -59,7 +64,7 @@ function draw(el) {
     el.dataset.drawn = 'true';
   });
   chart.on('click', (params) => {
-    const href = drillHref(el, params);
+    const href = drillHref(drill, params);
     if (href) {
       window.location.assign(href);
     }

@@ -1,0 +1,135 @@
+package dashboard_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// chartPages are the fake-backed pages whose chart options are golden.
+var chartPages = []string{"/", "/factors", "/factors/FL.WORK.03", "/patterns", "/compare", "/trends", "/recommendations"}
+
+var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
+
+// TestChartOptionsGolden checks every chart's options to the byte, and that
+// every chart has aria on, a table, a CSV link and deterministic identifiers.
+func TestChartOptionsGolden(t *testing.T) {
+	f := mustFakeServer(t)
+	seen := map[string]bool{}
+	for _, path := range chartPages {
+		_, body := f.get(t, path)
+		doc := mustParse(t, body)
+		charts := findAll(doc, byAttr("data-chart", ""))
+		if len(charts) == 0 {
+			t.Errorf("%s: no charts", path)
+		}
+		for _, ch := range charts {
+			id, _ := attr(ch, "data-chart")
+			if !jsIdent.MatchString(id) {
+				t.Errorf("%s: chart id %q is not a JS identifier", path, id)
+			}
+			if seen[id] && path != "/patterns" {
+				t.Errorf("chart id %s is used on two pages", id)
+			}
+			seen[id] = true
+			blocks := findAll(doc, byID(id+"-options"))
+			if len(blocks) != 1 {
+				t.Fatalf("%s: chart %s has %d option blocks", path, id, len(blocks))
+			}
+			raw := text(blocks[0])
+			var env struct {
+				Options map[string]any `json:"options"`
+			}
+			if err := json.Unmarshal([]byte(raw), &env); err != nil {
+				t.Fatalf("%s: %s: %v", path, id, err)
+			}
+			aria, _ := env.Options["aria"].(map[string]any)
+			if aria["enabled"] != true {
+				t.Errorf("%s: aria is not enabled", id)
+			}
+			if tt, _ := env.Options["tooltip"].(map[string]any); tt["renderMode"] != "richText" {
+				t.Errorf("%s: tooltip renders HTML", id)
+			}
+			if len(findAll(doc, byID(id))) != 1 || len(findAll(doc, byAttr("data-png", id))) != 1 {
+				t.Errorf("%s: chart %s lacks its element or PNG button", path, id)
+			}
+			var pretty bytes.Buffer
+			json.Indent(&pretty, []byte(raw), "", "  ")
+			pretty.WriteByte('\n')
+			golden(t, "charts/"+id+".json", pretty.Bytes())
+		}
+	}
+}
+
+// TestXSSPayloadsStayText sends the payloads through every place uploaded
+// text reaches: chart labels, tables, excerpts, facets and the switcher.
+func TestXSSPayloadsStayText(t *testing.T) {
+	f := mustFakeServer(t)
+	for _, path := range []string{"/", "/patterns", "/factors/FL.WORK.03", "/reviews", "/query", "/trends"} {
+		t.Run(path, func(t *testing.T) {
+			_, body := f.get(t, path)
+			for _, raw := range []string{"<script>alert(1)", "<img src=x"} {
+				if bytes.Contains(body, []byte(raw)) {
+					t.Errorf("raw payload %q in the page", raw)
+				}
+			}
+			doc := mustParse(t, body)
+			if n := len(findAll(doc, byTag("img"))); n != 0 {
+				t.Errorf("%d img elements injected", n)
+			}
+			for _, s := range findAll(doc, byTag("script")) {
+				if typ, _ := attr(s, "type"); typ != "application/json" {
+					if _, ok := attr(s, "src"); !ok {
+						t.Errorf("inline script element: %q", text(s))
+					}
+				}
+			}
+			all := text(doc)
+			if path != "/trends" && !strings.Contains(all, xssScript) && !strings.Contains(all, xssImg) && !strings.Contains(string(body), `\u003c/script\u003e`) {
+				t.Errorf("the payload text is not shown at all")
+			}
+		})
+	}
+}
+
+// TestSuppressedLooksSuppressed: a suppressed figure is "c" in tables and
+// CSV, and "-" (no value) in chart data, never 0.
+func TestSuppressedLooksSuppressed(t *testing.T) {
+	f := mustFakeServer(t)
+	_, body := f.get(t, "/factors")
+	doc := mustParse(t, body)
+	cells := findAll(doc, byAttr("data-suppressed", "true"))
+	if len(cells) == 0 {
+		t.Fatal("no suppressed cells on the factors page")
+	}
+	for _, c := range cells {
+		if got := text(c); got != "c" {
+			t.Errorf("suppressed cell shows %q", got)
+		}
+	}
+	resp, csv := f.get(t, "/factors?download=factors_framework")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: status %d, %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	if !strings.HasPrefix(strings.Trim(lines[len(lines)-1], `"`), "# Source: Collate, collection UK") {
+		t.Errorf("last CSV line is not the provenance: %q", lines[len(lines)-1])
+	}
+	if !strings.Contains(string(csv), ",c,") {
+		t.Error("no suppressed cell in the CSV")
+	}
+	// The CSV has exactly the rows of the HTML table.
+	table := findAll(doc, byID("factors_framework-table"))
+	var rows int
+	for _, tb := range table {
+		if tb.Data == "table" {
+			rows = len(findAll(tb, byTag("tr"))) - 1
+		}
+	}
+	if got := len(lines) - 2; got != rows {
+		t.Errorf("CSV has %d rows, the table %d", got, rows)
+	}
+}
