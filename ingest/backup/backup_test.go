@@ -413,7 +413,7 @@ func TestRestoreKeepsExistingStore(t *testing.T) {
 	}
 	must(t, odb.Close())
 	_, err = backup.Restore(ctx, bdir, other, backup.RestoreOptions{})
-	if errs.KindOf(err) != errs.Conflict || !strings.Contains(err.Error(), "already holds 1 reviews") {
+	if errs.KindOf(err) != errs.Conflict || !strings.Contains(err.Error(), "already holds 1 review versions") {
 		t.Errorf("restoring over a store with reviews: %v; want a conflict", err)
 	}
 	now := time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)

@@ -53,9 +53,14 @@ func Restore(ctx context.Context, dir, dbPath string, opts RestoreOptions) (Rest
 	if err != nil {
 		return Restored{}, err
 	}
+	if target.foreign > 0 && !opts.Force {
+		return Restored{}, errs.E(errs.Conflict,
+			"restore %s: %s is a DuckDB database with %d tables but not a Collate store; name another path, or add --force to replace it (it is kept beside the new one)",
+			dir, dbPath, target.foreign)
+	}
 	if target.reviews > 0 && !opts.Force {
 		return Restored{}, errs.E(errs.Conflict,
-			"restore %s: the store %s already holds %d reviews; restore into a new path, or add --force to replace it (the old store is kept beside it)",
+			"restore %s: the store %s already holds %d review versions; restore into a new path, or add --force to replace it (the old store is kept beside it)",
 			dir, dbPath, target.reviews)
 	}
 	tmp, err := tempPath(dbPath)
@@ -71,7 +76,7 @@ func Restore(ctx context.Context, dir, dbPath string, opts RestoreOptions) (Rest
 	}
 	res := Restored{Manifest: m}
 	if target.exists {
-		if target.reviews > 0 {
+		if target.keep() {
 			res.KeptAs = dbPath + ".pre-restore-" + opts.Now().UTC().Format("20060102T150405Z")
 			if err := moveStore(dbPath, res.KeptAs); err != nil {
 				return Restored{}, fmt.Errorf("restore %s: keep the old store: %w", dir, err)
@@ -243,8 +248,12 @@ func loadTables(ctx context.Context, conn *sql.Conn, dir string, m Manifest) err
 
 type targetState struct {
 	exists  bool
-	reviews int64 // reviews and withdrawals held; 0 for a new or empty store
+	reviews int64 // review versions held; 0 for a new or empty store
+	foreign int64 // tables held by a DuckDB file that is not a Collate store
 }
+
+// keep says whether replacing the store would lose anything.
+func (s targetState) keep() bool { return s.reviews > 0 || s.foreign > 0 }
 
 // inspectTarget looks at the store a restore would replace. Opening it also
 // proves no other process has it open: DuckDB locks the file.
@@ -287,15 +296,14 @@ func inspectTarget(ctx context.Context, path string) (targetState, error) {
 		return st, fmt.Errorf("restore: inspect %s: %w", path, err)
 	}
 	if tables == 2 {
-		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM reviews) + (SELECT count(*) FROM withdrawals)`).Scan(&st.reviews); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM reviews`).Scan(&st.reviews); err != nil {
 			return st, fmt.Errorf("restore: inspect %s: %w", path, err)
 		}
-	} else {
-		var n int64
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'`).Scan(&n); err != nil {
-			return st, fmt.Errorf("restore: inspect %s: %w", path, err)
-		}
-		st.reviews = n // not a Collate store but holds tables: never replace it silently
+		return st, nil
+	}
+	// Not a Collate store; if it holds tables, never replace it silently.
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'`).Scan(&st.foreign); err != nil {
+		return st, fmt.Errorf("restore: inspect %s: %w", path, err)
 	}
 	return st, nil
 }
