@@ -876,3 +876,6 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// isBlank reports a cell the reader treats as empty: a field not recorded.
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
