@@ -3,10 +3,288 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
+
+// The aggregates (schemas/ddl/0002_aggregates.sql) are kept per partition:
+// every review has exactly one board, one year and one kind, so counts of
+// distinct reviews add up over partitions and analytics can sum them for any
+// collection made of whole partitions. They are recomputed from the base
+// tables with set-based SQL, never patched by hand, so a refresh is correct
+// whatever happened to the partition before.
+
+// aggTables are the tables refreshAggregates owns, in the order they are filled.
+var aggTables = []string{"agg_totals", "agg_nodes", "agg_pairs", "agg_flows", "agg_recs"}
 
 // refreshAggregates recomputes the aggregates kept for the given partitions,
 // inside the writer's transaction, so counts and aggregates never disagree.
 func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	boards := make([]string, len(parts))
+	years := make([]int32, len(parts))
+	kinds := make([]string, len(parts))
+	for i, p := range parts {
+		boards[i], years[i], kinds[i] = p.Board, int32(p.Year), p.Kind
+	}
+	if _, err := conn.ExecContext(ctx, `
+		CREATE OR REPLACE TEMP TABLE agg_parts AS
+		SELECT unnest(?::VARCHAR[]) AS board, unnest(?::INTEGER[]) AS year, unnest(?::VARCHAR[]) AS kind`,
+		boards, years, kinds); err != nil {
+		return fmt.Errorf("aggregates: partitions: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_parts`)
+	for _, t := range aggTables {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` AS x USING agg_parts p
+			WHERE x.board = p.board AND x.year = p.year AND x.kind = p.kind`); err != nil {
+			return fmt.Errorf("aggregates: clear %s: %w", t, err)
+		}
+	}
+	return fillAggregates(ctx, conn, `
+		CREATE OR REPLACE TEMP TABLE agg_scope AS
+		SELECT r.review_key, r.board, r.region, r.nation, r.year, r.kind, r.frame_id, r.frame_version,
+		       r.family_participation, r.stage_preliminary, r.stage_interim, r.stage_final
+		FROM reviews r JOIN agg_parts p ON r.board = p.board AND r.year = p.year AND r.kind = p.kind
+		WHERE r.status = 'current'`)
+}
+
+// RebuildAggregates recomputes every aggregate from the base tables in one
+// transaction. Run it after a migration that adds or changes aggregate tables,
+// after a bulk import, or to check the incremental refresh; it also leaves the
+// tables sorted so analytics reads them quickly.
+func RebuildAggregates(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild aggregates: %w", err)
+	}
+	defer conn.Close()
+	err = inTx(ctx, conn, func() error {
+		for _, t := range aggTables {
+			if _, err := conn.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+				return fmt.Errorf("aggregates: clear %s: %w", t, err)
+			}
+		}
+		return fillAggregates(ctx, conn, `
+			CREATE OR REPLACE TEMP TABLE agg_scope AS
+			SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
+			       family_participation, stage_preliminary, stage_interim, stage_final
+			FROM reviews WHERE status = 'current'
+			ORDER BY frame_id, frame_version, nation, region, board, year, kind`)
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild aggregates: %w", err)
+	}
 	return nil
+}
+
+// fillAggregates creates temp.agg_scope (the current reviews of the
+// partitions being filled) with scopeSQL and inserts their aggregates.
+func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string) error {
+	if _, err := conn.ExecContext(ctx, scopeSQL); err != nil {
+		return fmt.Errorf("aggregates: scope: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_scope`)
+	for _, st := range fillStatements {
+		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
+			return fmt.Errorf("aggregates: %s: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
+// partitionKey is the columns every aggregate row starts with.
+const partitionKey = `board, region, nation, year, kind, frame_id, frame_version`
+
+var fillStatements = []struct{ name, sql string }{
+	{"totals", `
+INSERT INTO agg_totals
+WITH ep AS (
+	SELECT e.review_key,
+	       count(*) AS episodes,
+	       count(*) FILTER (WHERE e.adequacy = 'good') AS good,
+	       count(*) FILTER (WHERE e.adequacy = 'problematic') AS problematic,
+	       count(*) FILTER (WHERE e.adequacy = 'mixed') AS mixed,
+	       count(*) FILTER (WHERE e.adequacy = 'not_judged') AS not_judged
+	FROM episodes e SEMI JOIN temp.agg_scope s ON e.review_key = s.review_key
+	GROUP BY e.review_key
+), pat AS (
+	SELECT p.review_key, count(*) AS n FROM patterns p SEMI JOIN temp.agg_scope s ON p.review_key = s.review_key
+	GROUP BY p.review_key
+), rec AS (
+	SELECT r.review_key, count(*) AS n FROM recommendations r SEMI JOIN temp.agg_scope s ON r.review_key = s.review_key
+	GROUP BY r.review_key
+)
+SELECT ` + partitionKey + `,
+       count(*),
+       coalesce(sum(ep.episodes), 0), coalesce(sum(ep.good), 0), coalesce(sum(ep.problematic), 0),
+       coalesce(sum(ep.mixed), 0), coalesce(sum(ep.not_judged), 0),
+       count(*) FILTER (WHERE ep.good > 0), count(*) FILTER (WHERE ep.problematic > 0),
+       count(*) FILTER (WHERE ep.mixed > 0), count(*) FILTER (WHERE ep.not_judged > 0),
+       count(*) FILTER (WHERE family_participation = 'yes'), count(*) FILTER (WHERE family_participation = 'no'),
+       count(*) FILTER (WHERE family_participation NOT IN ('yes', 'no')),
+       count(*) FILTER (WHERE stage_preliminary = 'yes'), count(*) FILTER (WHERE stage_preliminary = 'no'),
+       count(*) FILTER (WHERE stage_preliminary NOT IN ('yes', 'no')),
+       count(*) FILTER (WHERE stage_interim = 'yes'), count(*) FILTER (WHERE stage_interim = 'no'),
+       count(*) FILTER (WHERE stage_interim NOT IN ('yes', 'no')),
+       count(*) FILTER (WHERE stage_final = 'yes'), count(*) FILTER (WHERE stage_final = 'no'),
+       count(*) FILTER (WHERE stage_final NOT IN ('yes', 'no')),
+       count(*) FILTER (WHERE stage_preliminary = 'yes' AND stage_interim = 'yes' AND stage_final = 'yes'),
+       coalesce(sum(pat.n), 0), count(pat.n), coalesce(sum(rec.n), 0), count(rec.n)
+FROM temp.agg_scope s
+LEFT JOIN ep USING (review_key) LEFT JOIN pat USING (review_key) LEFT JOIN rec USING (review_key)
+GROUP BY ALL`},
+
+	// Factor nodes: each coding counts for its code and every ancestor. First
+	// per episode and node, then per review and node, then per partition, so
+	// no distinct aggregate is needed.
+	{"factor nodes", `
+INSERT INTO agg_nodes
+WITH per_episode AS (
+	SELECT f.review_key, f.episode_no, c.ancestor AS code, any_value(e.adequacy) AS adequacy,
+	       count(*) AS mentions,
+	       count(*) FILTER (WHERE f.influence = 'supported_good') AS m_good,
+	       count(*) FILTER (WHERE f.influence = 'made_problematic_more_likely') AS m_prob
+	FROM temp.agg_scope s
+	JOIN episode_factors f ON f.review_key = s.review_key
+	JOIN episodes e ON e.review_key = f.review_key AND e.episode_no = f.episode_no
+	JOIN frame_closure c ON c.frame_id = s.frame_id AND c.frame_version = s.frame_version
+	     AND c.tree = 'factor' AND c.descendant = f.code
+	GROUP BY f.review_key, f.episode_no, c.ancestor
+), per_review AS (
+	SELECT review_key, code,
+	       count(*) AS episodes, sum(mentions) AS mentions,
+	       count(*) FILTER (WHERE m_good > 0) AS e1, count(*) FILTER (WHERE m_prob > 0) AS e2,
+	       count(*) FILTER (WHERE adequacy = 'good') AS e3, count(*) FILTER (WHERE adequacy = 'problematic') AS e4,
+	       count(*) FILTER (WHERE adequacy = 'mixed') AS e5, count(*) FILTER (WHERE adequacy = 'not_judged') AS e6,
+	       sum(m_good) AS m1, sum(m_prob) AS m2,
+	       sum(mentions) FILTER (WHERE adequacy = 'good') AS m3, sum(mentions) FILTER (WHERE adequacy = 'problematic') AS m4,
+	       sum(mentions) FILTER (WHERE adequacy = 'mixed') AS m5, sum(mentions) FILTER (WHERE adequacy = 'not_judged') AS m6
+	FROM per_episode GROUP BY review_key, code
+)
+SELECT ` + partitionKey + `, 'factor', code,
+       count(*), sum(episodes), sum(mentions),
+       count(*) FILTER (WHERE e1 > 0), count(*) FILTER (WHERE e2 > 0), count(*) FILTER (WHERE e3 > 0),
+       count(*) FILTER (WHERE e4 > 0), count(*) FILTER (WHERE e5 > 0), count(*) FILTER (WHERE e6 > 0), NULL,
+       sum(e1), sum(e2), sum(e3), sum(e4), sum(e5), sum(e6), NULL,
+       sum(m1), sum(m2), coalesce(sum(m3), 0), coalesce(sum(m4), 0), coalesce(sum(m5), 0), coalesce(sum(m6), 0), NULL
+FROM per_review JOIN temp.agg_scope USING (review_key)
+GROUP BY ALL`},
+
+	// Pattern nodes: a pattern counts for its sub-pattern (or its type) and
+	// every ancestor, and a proposed sub-pattern also for <type>.proposed.
+	{"pattern nodes", `
+INSERT INTO agg_nodes
+WITH pat AS (
+	SELECT p.review_key, p.pattern_no, p.type_code, p.proposed, p.episodes,
+	       coalesce(p.sub_code, p.type_code) AS leaf, s.frame_id, s.frame_version,
+	       CASE p.nature WHEN 'constructive' THEN 1 ELSE 2 END AS nat,
+	       CASE WHEN p.priority IS NULL THEN 7 WHEN p.priority >= 4 THEN 6 ELSE p.priority + 2 END AS pri
+	FROM temp.agg_scope s JOIN patterns p ON p.review_key = s.review_key
+), nodes AS (
+	SELECT pat.review_key, pat.pattern_no, pat.episodes, pat.nat, pat.pri, c.ancestor AS code
+	FROM pat JOIN frame_closure c ON c.frame_id = pat.frame_id AND c.frame_version = pat.frame_version
+	     AND c.tree = 'pattern' AND c.descendant = pat.leaf
+	UNION ALL
+	SELECT review_key, pattern_no, episodes, nat, pri, type_code || '.proposed'
+	FROM pat WHERE proposed IS NOT NULL
+), per_episode AS (
+	SELECT review_key, code, ep,
+	       bool_or(nat = 1) AS n1, bool_or(nat = 2) AS n2, bool_or(pri = 3) AS p3, bool_or(pri = 4) AS p4,
+	       bool_or(pri = 5) AS p5, bool_or(pri = 6) AS p6, bool_or(pri = 7) AS p7
+	FROM (SELECT DISTINCT review_key, code, nat, pri, unnest(episodes) AS ep FROM nodes)
+	GROUP BY review_key, code, ep
+), ep_review AS (
+	SELECT review_key, code, count(*) AS episodes,
+	       count(*) FILTER (WHERE n1) AS e1, count(*) FILTER (WHERE n2) AS e2, count(*) FILTER (WHERE p3) AS e3,
+	       count(*) FILTER (WHERE p4) AS e4, count(*) FILTER (WHERE p5) AS e5, count(*) FILTER (WHERE p6) AS e6,
+	       count(*) FILTER (WHERE p7) AS e7
+	FROM per_episode GROUP BY review_key, code
+), per_review AS (
+	SELECT review_key, code, count(*) AS mentions,
+	       count(*) FILTER (WHERE nat = 1) AS m1, count(*) FILTER (WHERE nat = 2) AS m2,
+	       count(*) FILTER (WHERE pri = 3) AS m3, count(*) FILTER (WHERE pri = 4) AS m4,
+	       count(*) FILTER (WHERE pri = 5) AS m5, count(*) FILTER (WHERE pri = 6) AS m6,
+	       count(*) FILTER (WHERE pri = 7) AS m7
+	FROM nodes GROUP BY review_key, code
+)
+SELECT ` + partitionKey + `, 'pattern', code,
+       count(*), coalesce(sum(episodes), 0), sum(mentions),
+       count(*) FILTER (WHERE m1 > 0), count(*) FILTER (WHERE m2 > 0), count(*) FILTER (WHERE m3 > 0),
+       count(*) FILTER (WHERE m4 > 0), count(*) FILTER (WHERE m5 > 0), count(*) FILTER (WHERE m6 > 0),
+       count(*) FILTER (WHERE m7 > 0),
+       coalesce(sum(e1), 0), coalesce(sum(e2), 0), coalesce(sum(e3), 0), coalesce(sum(e4), 0),
+       coalesce(sum(e5), 0), coalesce(sum(e6), 0), coalesce(sum(e7), 0),
+       sum(m1), sum(m2), sum(m3), sum(m4), sum(m5), sum(m6), sum(m7)
+FROM per_review LEFT JOIN ep_review USING (review_key, code) JOIN temp.agg_scope USING (review_key)
+GROUP BY ALL`},
+
+	// Factor pairs within an episode, at every depth, and within a review at
+	// depths 1 and 2.
+	{"pairs", `
+INSERT INTO agg_pairs
+WITH codes AS (
+	SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS code, n.depth
+	FROM temp.agg_scope s
+	JOIN episode_factors f ON f.review_key = s.review_key
+	JOIN frame_closure c ON c.frame_id = s.frame_id AND c.frame_version = s.frame_version
+	     AND c.tree = 'factor' AND c.descendant = f.code
+	JOIN frame_nodes n ON n.frame_id = c.frame_id AND n.frame_version = c.frame_version
+	     AND n.tree = 'factor' AND n.code = c.ancestor
+), ep_pairs AS (
+	SELECT x.review_key, x.depth, x.code AS a, y.code AS b, count(*) AS episodes
+	FROM codes x JOIN codes y ON x.review_key = y.review_key AND x.episode_no = y.episode_no
+	     AND x.depth = y.depth AND x.code < y.code
+	GROUP BY ALL
+), rv_codes AS (
+	SELECT DISTINCT review_key, code, depth FROM codes WHERE depth <= 2
+), rv_pairs AS (
+	SELECT x.review_key, x.depth, x.code AS a, y.code AS b
+	FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.depth AND x.code < y.code
+)
+SELECT ` + partitionKey + `, 'episode', depth, a, b, count(*), sum(episodes)
+FROM ep_pairs JOIN temp.agg_scope USING (review_key) GROUP BY ALL
+UNION ALL
+SELECT ` + partitionKey + `, 'review', depth, a, b, count(*), 0
+FROM rv_pairs JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
+
+	// Factor type → pattern type through the episodes each pattern draws on.
+	{"flows", `
+INSERT INTO agg_flows
+WITH ftypes AS (
+	SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS factor_type
+	FROM temp.agg_scope s
+	JOIN episode_factors f ON f.review_key = s.review_key
+	JOIN frame_closure c ON c.frame_id = s.frame_id AND c.frame_version = s.frame_version
+	     AND c.tree = 'factor' AND c.descendant = f.code
+	JOIN frame_nodes n ON n.frame_id = c.frame_id AND n.frame_version = c.frame_version
+	     AND n.tree = 'factor' AND n.code = c.ancestor AND n.depth = 2
+), ptypes AS (
+	SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no, p.type_code AS pattern_type, p.nature
+	FROM temp.agg_scope s JOIN patterns p ON p.review_key = s.review_key
+), links AS (
+	SELECT ftypes.review_key, factor_type, pattern_type, nature, count(*) AS episodes
+	FROM ftypes JOIN ptypes USING (review_key, episode_no)
+	GROUP BY ALL
+)
+SELECT ` + partitionKey + `, factor_type, pattern_type, nature, count(*), sum(episodes)
+FROM links JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
+
+	// Recommendations by kind × level, overall ('') and per linked pattern type.
+	{"recommendations", `
+INSERT INTO agg_recs
+WITH recs AS (
+	SELECT r.review_key, r.rec_no, r.kind AS rec_kind, r.level, '' AS pattern_type
+	FROM temp.agg_scope s JOIN recommendations r ON r.review_key = s.review_key
+	UNION ALL
+	SELECT DISTINCT r.review_key, r.rec_no, r.kind, r.level, p.type_code
+	FROM temp.agg_scope s
+	JOIN (SELECT review_key, rec_no, kind, level, unnest(patterns) AS pattern_no FROM recommendations) r
+	     ON r.review_key = s.review_key
+	JOIN patterns p ON p.review_key = r.review_key AND p.pattern_no = r.pattern_no
+), per_review AS (
+	SELECT review_key, rec_kind, level, pattern_type, count(*) AS recs FROM recs GROUP BY ALL
+)
+SELECT ` + partitionKey + `, rec_kind, level, pattern_type, count(*), sum(recs)
+FROM per_review JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
 }
