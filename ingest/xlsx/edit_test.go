@@ -340,6 +340,60 @@ func TestEditedWorkbooks(t *testing.T) {
 			},
 		},
 		{
+			name: "email address in a description",
+			edit: func(t *testing.T, f *excelize.File) {
+				set(t, f, SheetEpisodes, "D5", "The health visitor wrote to duty.team@example.org.uk to escalate.")
+			},
+			want: []want{{loc: "Episodes!D5", text: "email address"}},
+		},
+		{
+			name: "phone number in an extra column",
+			edit: func(t *testing.T, f *excelize.File) {
+				set(t, f, SheetFactors, "F2", "Contact")
+				set(t, f, SheetFactors, "F6", "Call 07700 900123 for the file")
+			},
+			want: []want{{loc: "Factors!F6", text: "phone number"}},
+		},
+		{
+			name: "email address on an extra sheet",
+			edit: func(t *testing.T, f *excelize.File) {
+				_, err := f.NewSheet("Notes")
+				must(t, err)
+				set(t, f, "Notes", "B2", "Send queries to reviewer@example.com")
+			},
+			want: []want{{loc: "Notes!B2", text: "email address"}},
+		},
+		{
+			name: "name in a cell's note",
+			edit: func(t *testing.T, f *excelize.File) {
+				must(t, f.AddComment(SheetEpisodes, excelize.Comment{Cell: "C4", Author: "Reviewer", Text: "Checked with Mrs Jennings at the school."}))
+			},
+			want: []want{{loc: "Episodes!C4", text: "note"}},
+		},
+		{
+			name: "name as a sheet name",
+			edit: func(t *testing.T, f *excelize.File) {
+				_, err := f.NewSheet("Dr Okonkwo notes")
+				must(t, err)
+			},
+			want: []want{{loc: "Dr Okonkwo notes!A1", text: "sheet's name"}},
+		},
+		{
+			name: "postcode in an example row that is skipped",
+			edit: func(t *testing.T, f *excelize.File) {
+				set(t, f, SheetEpisodes, "D3", "The family moved to NE1 4ST in May.")
+			},
+			want: []want{{loc: "Episodes!D3", text: "postcode"}},
+		},
+		{
+			name: "identifier and a formula: both reported",
+			edit: func(t *testing.T, f *excelize.File) {
+				must(t, f.SetCellFormula(SheetEpisodes, "C5", `"x"`))
+				set(t, f, SheetEpisodes, "D4", "Mother's NI number AB 12 34 56 C was on the form.")
+			},
+			want: []want{{loc: "Episodes!D4", text: "National Insurance"}, {loc: "Episodes!C5", text: "formula"}},
+		},
+		{
 			name: "Lists sheet deleted",
 			edit: func(t *testing.T, f *excelize.File) { must(t, f.DeleteSheet(SheetLists)) },
 			check: func(t *testing.T, e *ingest.Export) {

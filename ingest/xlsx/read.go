@@ -41,9 +41,12 @@ type Workbook struct {
 
 // Text is one piece of text found in a workbook.
 type Text struct {
-	Location string // Sheet!Cell, or the sheet name for a sheet's name
+	Location string // Sheet!Cell
 	Value    string
+	Kind     string // "" for a cell's value, "sheet's name", "cell's note"
 }
+
+func (t Text) cell() string { return t.Location }
 
 // Read converts a workbook into an export. Problems with the workbook
 // itself (a missing sheet or column, a number that is not a number, a
@@ -94,7 +97,7 @@ func ReadWorkbook(name string, data []byte) (*Workbook, error) {
 	if err != nil {
 		return nil, notWorkbook(name, err)
 	}
-	r := &reader{name: name, f: f, dec: newDecoder(), wb: &Workbook{Cells: Locations{}}, sheets: map[string]*grid{}, scans: scans}
+	r := &reader{name: name, f: f, dec: newDecoder(), wb: &Workbook{Cells: Locations{}, screened: map[string]bool{}}, sheets: map[string]*grid{}, scans: scans}
 	if err := r.load(); err != nil {
 		return nil, notWorkbook(name, err)
 	}
@@ -170,7 +173,7 @@ func (r *reader) load() error {
 	r.order = map[string]int{}
 	for i, name := range r.f.GetSheetList() {
 		r.order[name] = i
-		r.wb.Texts = append(r.wb.Texts, Text{Location: name, Value: name})
+		r.wb.Texts = append(r.wb.Texts, Text{Location: name + "!A1", Value: name, Kind: "sheet's name"})
 		rows, err := r.f.GetRows(name, excelize.Options{RawCellValue: true})
 		if err != nil {
 			if _, ok := err.(excelize.ErrSheetNotExist); ok {
@@ -212,7 +215,7 @@ func (r *reader) load() error {
 					text = b.String()
 				}
 				if strings.TrimSpace(text) != "" {
-					r.wb.Texts = append(r.wb.Texts, Text{Location: name + "!" + c.Cell, Value: text})
+					r.wb.Texts = append(r.wb.Texts, Text{Location: name + "!" + c.Cell, Value: text, Kind: "cell's note"})
 				}
 			}
 		}
@@ -408,6 +411,16 @@ func (t *table) text(key string, row int) string {
 	return v
 }
 
+// free reads a free-text field, which the validator's Check screens for
+// identifying information as part of the export.
+func (r *reader) free(t *table, key string, row int) string {
+	v := t.text(key, row)
+	if v != "" {
+		r.wb.screened[t.loc(key, row)] = true
+	}
+	return v
+}
+
 func (r *reader) code(t *table, key string, row int) string {
 	return r.dec.code(t.text(key, row))
 }
@@ -479,7 +492,7 @@ func (r *reader) readParticipants(e *ingest.Export) {
 	t := r.findTable(&participantsSheet, participantsSheet.columns)
 	for _, row := range r.dataRows(t) {
 		p := "/review/participants/" + strconv.Itoa(len(e.Review.Participants))
-		e.Review.Participants = append(e.Review.Participants, ingest.Participant{Role: t.text("role", row), Agency: t.text("agency", row)})
+		e.Review.Participants = append(e.Review.Participants, ingest.Participant{Role: r.free(t, "role", row), Agency: r.free(t, "agency", row)})
 		r.cellAt(t.loc("role", row), p)
 		r.cellAt(t.loc("role", row), p+"/role")
 		r.cellAt(t.loc("agency", row), p+"/agency")
@@ -499,8 +512,8 @@ func (r *reader) readEpisodes(e *ingest.Export) {
 		i := len(e.Episodes)
 		p := "/episodes/" + strconv.Itoa(i)
 		ep := ingest.Episode{
-			Title: t.text("title", row), Description: t.text("description", row), Significance: t.text("significance", row),
-			Adequacy: r.code(t, "adequacy", row), Agencies: lines(t.text("agencies", row)), Factors: []ingest.ContributoryFactor{},
+			Title: r.free(t, "title", row), Description: r.free(t, "description", row), Significance: r.free(t, "significance", row),
+			Adequacy: r.code(t, "adequacy", row), Agencies: lines(r.free(t, "agencies", row)), Factors: []ingest.ContributoryFactor{},
 		}
 		if n, ok := r.integer(t, "number", row, "the episode number"); ok {
 			ep.Number = n
@@ -545,7 +558,7 @@ func (r *reader) readEpisodes(e *ingest.Export) {
 			}
 			ep := &e.Episodes[i]
 			p := fmt.Sprintf("/episodes/%d/evidence/%d", i, len(ep.Evidence))
-			ep.Evidence = append(ep.Evidence, ingest.Evidence{Kind: r.code(t, "kind", row), Note: t.text("note", row)})
+			ep.Evidence = append(ep.Evidence, ingest.Evidence{Kind: r.code(t, "kind", row), Note: r.free(t, "note", row)})
 			r.cellAt(t.loc("kind", row), p)
 			r.cellAt(t.loc("kind", row), p+"/kind")
 			r.cellAt(t.loc("note", row), p+"/note")
@@ -559,7 +572,7 @@ func (r *reader) readEpisodes(e *ingest.Export) {
 			}
 			ep := &e.Episodes[i]
 			p := fmt.Sprintf("/episodes/%d/factors/%d", i, len(ep.Factors))
-			ep.Factors = append(ep.Factors, ingest.ContributoryFactor{Code: r.code(t, "code", row), Detail: t.text("detail", row), Influence: r.code(t, "influence", row)})
+			ep.Factors = append(ep.Factors, ingest.ContributoryFactor{Code: r.code(t, "code", row), Detail: r.free(t, "detail", row), Influence: r.code(t, "influence", row)})
 			r.cellAt(t.loc("code", row), p)
 			for _, k := range []string{"code", "detail", "influence"} {
 				r.cellAt(t.loc(k, row), p+"/"+k)
@@ -590,9 +603,9 @@ func (r *reader) readPatterns(e *ingest.Export) {
 		i := len(e.Patterns)
 		p := "/patterns/" + strconv.Itoa(i)
 		pt := ingest.Pattern{
-			Type: r.code(t, "type", row), SubPattern: r.code(t, "sub_pattern", row), ProposedSubPattern: t.text("proposed_sub_pattern", row),
+			Type: r.code(t, "type", row), SubPattern: r.code(t, "sub_pattern", row), ProposedSubPattern: r.free(t, "proposed_sub_pattern", row),
 			Nature: r.code(t, "nature", row), Widespread: r.code(t, "widespread", row), Relevance: r.code(t, "relevance", row),
-			Summary: t.text("summary", row), Episodes: r.integers(t, "episodes", row, "episodes drawn on"),
+			Summary: r.free(t, "summary", row), Episodes: r.integers(t, "episodes", row, "episodes drawn on"),
 		}
 		pt.Number, _ = r.integer(t, "number", row, "the pattern number")
 		if n, ok := r.integer(t, "priority", row, "the priority"); ok {
@@ -617,7 +630,7 @@ func (r *reader) readRecommendations(e *ingest.Export) {
 	for _, row := range r.dataRows(t) {
 		i := len(e.Recommendations)
 		p := "/recommendations/" + strconv.Itoa(i)
-		rc := ingest.Recommendation{Level: r.code(t, "level", row), Text: t.text("text", row)}
+		rc := ingest.Recommendation{Level: r.code(t, "level", row), Text: r.free(t, "text", row)}
 		rc.Number, _ = r.integer(t, "number", row, "the recommendation number")
 		rc.Kind, _ = r.integer(t, "kind", row, "the kind")
 		if ps := r.integers(t, "patterns", row, "patterns addressed"); len(ps) > 0 {
@@ -771,6 +784,11 @@ func (r *reader) readReview(e *ingest.Export) {
 	}
 	for p, key := range pointers {
 		r.cellAt(loc(key), p)
+	}
+	for _, key := range []string{"id", "question", "agency", "coder_role"} {
+		for _, l := range locs[key] {
+			r.wb.screened[l] = true
+		}
 	}
 	for i, l := range locs["question"] {
 		r.cellAt(l, "/review/questions/"+strconv.Itoa(i))

@@ -28,7 +28,13 @@ func Validate(v *ingest.Validator, name string, data []byte) (*ingest.Export, er
 		}
 		ps = append(ps, rps...)
 	}
-	ps = append(ps, wb.screen(name)...)
+	// When the conversion failed, Check does not run, so the screen takes
+	// every text, including those Check would have screened.
+	sps, err := wb.screen(v, name, !converted)
+	if err != nil {
+		return nil, err
+	}
+	ps = append(ps, sps...)
 	if converted {
 		if err := v.Check(name, wb.Export); err != nil {
 			var cps ingest.Problems
