@@ -10,10 +10,6 @@ func notYet(what string) error {
 	return errs.E(errs.Unavailable, "analytics: %s is not available yet", what)
 }
 
-func (s *Store) listFrames(ctx context.Context) ([]FrameInfo, error) { return nil, notYet("frames") }
-func (s *Store) frame(ctx context.Context, key string) (*frameData, error) {
-	return nil, notYet("frame")
-}
 func (s *Store) collections(ctx context.Context, v Viewer) (*Collections, error) {
 	return nil, notYet("collections")
 }
