@@ -179,3 +179,41 @@ func TestAccessCommands(t *testing.T) {
 		failRun(t, 2, "--format", "audit", "--format", "xml")
 	})
 }
+
+// TestResearchWorkerCommand runs `collate research-worker` the way the
+// research sandbox starts it: a request on stdin, the answer on stdout.
+func TestResearchWorkerCommand(t *testing.T) {
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snapshot.duckdb")
+	db, err := sql.Open("duckdb", snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE reviews AS SELECT 'R-' || range AS review_id FROM range(5)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	if _, errOut, code := run(t, "research-worker"); code != 2 || !strings.Contains(errOut, "not by hand") {
+		t.Fatalf("by hand: exit %d %s", code, errOut)
+	}
+	t.Setenv("COLLATE_RESEARCH_WORKER", "1")
+	req, _ := json.Marshal(map[string]any{"snapshot": snap, "sql": "SELECT count(*) AS n FROM reviews", "max_rows": 10, "max_bytes": 1 << 16,
+		"timeout_ms": 10000, "memory_limit": "64MB", "threads": 1, "process_memory": 0})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdin
+	os.Stdin = r
+	t.Cleanup(func() { os.Stdin = old; r.Close() })
+	w.Write(req)
+	w.Close()
+	out, errOut, code := run(t, "research-worker")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.TrimSpace(out) != `{"columns":[{"name":"n","type":"BIGINT"}],"rows":[[5]],"truncated":false}` {
+		t.Fatalf("answer %s", out)
+	}
+}

@@ -77,6 +77,7 @@ func commands() []command {
 		usersCommand(),
 		tokensCommand(),
 		auditCommand(),
+		researchWorkerCommand(),
 		backupCommand(),
 		restoreCommand(),
 		exportCommand(),
