@@ -166,12 +166,14 @@ func TestFilledTemplateValidates(t *testing.T) {
 }
 
 // TestEmptyTemplateReadsEmpty: the template's example rows are skipped, so
-// an untouched template converts to an export with nothing in it.
+// an untouched template converts to an export with nothing in it, and the
+// reader says that its only episode is an example.
 func TestEmptyTemplateReadsEmpty(t *testing.T) {
 	data := mustBytes(t, mustTemplate(t))
 	wb, err := ReadWorkbook("template.xlsx", data)
-	if err != nil {
-		t.Fatalf("template does not convert: %v", err)
+	var ps ingest.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Location != "Episodes!A3" || !strings.Contains(ps[0].Message, "marked EXAMPLE") {
+		t.Fatalf("untouched template: got %v, want one problem saying the only episode is an example", err)
 	}
 	e := wb.Export
 	if len(e.Episodes) != 0 || len(e.Patterns) != 0 || len(e.Recommendations) != 0 || len(e.Review.Participants) != 0 {
@@ -394,6 +396,31 @@ func TestEditedWorkbooks(t *testing.T) {
 			want: []want{{loc: "Episodes!D4", text: "National Insurance"}, {loc: "Episodes!C5", text: "formula"}},
 		},
 		{
+			name: "question typed in a row without a label",
+			edit: func(t *testing.T, f *excelize.File) {
+				row := reviewRow(t, f, "Question")
+				must(t, f.InsertRows(SheetReview, row, 1))
+				set(t, f, SheetReview, "B"+itoa(row), "What did the family say helped?")
+			},
+			want: []want{{loc: "Review!B11", text: "label"}},
+		},
+		{
+			name: "misspelt label with a value",
+			edit: func(t *testing.T, f *excelize.File) {
+				row := reviewRow(t, f, "Question")
+				set(t, f, SheetReview, "A"+itoa(row), "Questoin", "What did the family say helped?")
+			},
+			want: []want{{loc: "Review!A11", text: `did you mean "Question"`}},
+		},
+		{
+			name: "own rows copied from the example keep its mark",
+			edit: func(t *testing.T, f *excelize.File) {
+				set(t, f, SheetEpisodes, "A4", "EXAMPLE")
+				set(t, f, SheetEpisodes, "A5", "Example")
+			},
+			want: []want{{loc: "Episodes!A3", text: "marked EXAMPLE (3)"}},
+		},
+		{
 			name: "Lists sheet deleted",
 			edit: func(t *testing.T, f *excelize.File) { must(t, f.DeleteSheet(SheetLists)) },
 			check: func(t *testing.T, e *ingest.Export) {
@@ -408,9 +435,14 @@ func TestEditedWorkbooks(t *testing.T) {
 			want: []want{{loc: "Episodes!A1", text: "no Episodes sheet"}},
 		},
 		{
-			name: "review label removed",
+			name: "review label misspelt",
 			edit: func(t *testing.T, f *excelize.File) { set(t, f, SheetReview, "A4", "Reveiw ID") },
-			want: []want{{loc: "Review!A2", text: "Reveiw ID"}},
+			want: []want{{loc: "Review!A4", text: `did you mean "Review ID"`}},
+		},
+		{
+			name: "review row deleted",
+			edit: func(t *testing.T, f *excelize.File) { must(t, f.RemoveRow(SheetReview, 4)) },
+			want: []want{{loc: "Review!A2", text: `no row labelled "Review ID"`}},
 		},
 		{
 			name: "agreement measure without value",

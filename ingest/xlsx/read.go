@@ -241,6 +241,7 @@ type table struct {
 	header  int            // row of the headers
 	cols    map[string]int // column key → 0-based column
 	columns []column
+	skipped []int // example rows with data, skipped
 }
 
 // columnsRead lists the columns found whose values are imported.
@@ -382,6 +383,9 @@ func (r *reader) dataRows(t *table) []int {
 		if ex, ok := t.cols["example"]; ok {
 			mark := strings.TrimSpace(t.g.at(ex, row))
 			if strings.HasPrefix(norm(mark), "example") {
+				if !blank {
+					t.skipped = append(t.skipped, row)
+				}
 				continue
 			}
 			if mark != "" && !blank {
@@ -533,6 +537,11 @@ func (r *reader) readEpisodes(e *ingest.Export) {
 		r.cellAt(t.loc("number", row), p+"/factors")
 		r.cellAt(t.loc("number", row), p+"/evidence")
 	}
+	if len(e.Episodes) == 0 && len(t.skipped) > 0 {
+		r.problem(t.loc("example", t.skipped[0]), fmt.Sprintf("every episode row on the Episodes sheet is marked EXAMPLE (%d), so no episode was read", len(t.skipped)),
+			"your own rows with the Example row column blank", "clear EXAMPLE from the first column of your own rows; copying the example row copies its mark")
+		return // evidence and factors would only repeat that their episodes are missing
+	}
 	numbers := episodeNumbers(e)
 	episodeOf := func(t *table, row int) (int, bool) {
 		s := strings.TrimSpace(t.text("episode", row))
@@ -664,10 +673,15 @@ func (r *reader) readReview(e *ingest.Export) {
 	locs := map[string][]string{}   // field key → value cells
 	labels := map[string]string{}   // field key → label cell of its first row
 	var unknown []string
+	reported := map[string]bool{} // unknown labels already reported
 	fc, vc := t.cols["field"], t.cols["value"]
 	for row := t.header + 1; t.header > 0 && row <= len(t.g.rows); row++ {
-		label := t.g.at(fc, row)
-		if strings.TrimSpace(label) == "" {
+		label, value := t.g.at(fc, row), t.g.at(vc, row)
+		if isBlank(label) {
+			if !isBlank(value) {
+				r.problem(t.g.name+"!"+cellName(vc, row), "a value in a row without a label in the Field column", "a label such as Question or Agency",
+					"a row added for another question or agency needs the label Question or Agency in its Field cell")
+			}
 			continue
 		}
 		var fd *reviewField
@@ -679,6 +693,18 @@ func (r *reader) readReview(e *ingest.Export) {
 		}
 		if fd == nil {
 			unknown = append(unknown, label)
+			if !isBlank(value) {
+				var labels []string
+				for _, f := range reviewFields {
+					labels = append(labels, f.header)
+				}
+				hint := "use one of the template's labels; put notes in the Guidance column or on a sheet of your own"
+				if near := nearest(label, labels); near != "" {
+					hint = fmt.Sprintf("did you mean %q?", near)
+				}
+				r.problem(t.g.name+"!"+cellName(fc, row), fmt.Sprintf("unknown field %q", label), "a field of the template", hint)
+				reported[label] = true
+			}
 			continue
 		}
 		loc := t.g.name + "!" + cellName(vc, row)
@@ -704,7 +730,11 @@ func (r *reader) readReview(e *ingest.Export) {
 			continue
 		}
 		hint := "add a row with this label in the Field column"
-		if near := nearest(fd.header, unknown); near != "" {
+		near := nearest(fd.header, unknown)
+		if reported[near] {
+			continue // the misspelt label's own problem says it all
+		}
+		if near != "" {
 			hint = fmt.Sprintf("is the row labelled %q meant to be %q? Labels must match the template", near, fd.header)
 		}
 		r.problem(sheetLoc, fmt.Sprintf("no row labelled %q", fd.header), "a row labelled "+strconv.Quote(fd.header), hint)
