@@ -79,7 +79,9 @@ func (f *fakeAnalytics) nodes(tree string) []analytics.Node {
 }
 
 func (f *fakeAnalytics) Collections(ctx context.Context, v analytics.Viewer) (*analytics.Collections, error) {
-	return &analytics.Collections{Saved: []analytics.SavedCollection{{Name: "north", Title: "North " + xssImg}}}, nil
+	uk := analytics.CollectionNode{CollectionInfo: analytics.CollectionInfo{Ref: "UK", Level: analytics.LevelUK, Code: "UK", Name: "United Kingdom", FullDetail: true},
+		Children: []analytics.CollectionNode{{CollectionInfo: analytics.CollectionInfo{Ref: "ENG", Level: analytics.LevelNation, Code: "ENG", Name: "England", Parent: "UK", FullDetail: true}}}}
+	return &analytics.Collections{Geography: uk, Saved: []analytics.SavedCollection{{Name: "north", Title: "North " + xssImg}}}, nil
 }
 
 func (f *fakeAnalytics) Frame(ctx context.Context, key string) (*analytics.FrameInfo, error) {
@@ -160,7 +162,7 @@ func (f *fakeAnalytics) Breakdown(ctx context.Context, v analytics.Viewer, sel a
 }
 
 func (f *fakeAnalytics) Compare(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.CompareOptions) (*analytics.Comparison, error) {
-	c := &analytics.Comparison{Provenance: f.prov(sel), Collection: f.coll(sel), Reference: analytics.CollectionInfo{Ref: "ENG", Name: "England"},
+	c := &analytics.Comparison{Provenance: f.prov(sel), Collection: f.coll(sel), Reference: analytics.CollectionInfo{Ref: "ENG", Code: "ENG", Level: analytics.LevelNation, Name: "England"},
 		ReferenceRule: "ENG without " + sel.Collection, N: analytics.KnownCount(48), RefN: analytics.KnownCount(400),
 		Test: "fisher_exact_two_sided", Adjustment: "benjamini_hochberg"}
 	for i, n := range f.frame.Factors {
