@@ -126,14 +126,14 @@ func (w *screener) text(s, ptr string, i, j int) {
 	case 2:
 		ptr = fmt.Sprintf(ptr, i, j)
 	}
-	spans := maskSpans(s, w.buf)
+	star := maskOf(s, w.buf)
 	for _, f := range w.buf {
 		if w.found >= MaxProblems {
 			return
 		}
 		w.found++
 		w.ps = append(w.ps, Problem{File: w.name, Location: ptr,
-			Message:  fmt.Sprintf("identifying information (%s): \"%s\"", idKinds[f.kind].label, maskedExcerpt(s, spans, f)),
+			Message:  fmt.Sprintf("identifying information (%s): \"%s\"", idKinds[f.kind].label, maskedExcerpt(s, star, f)),
 			Expected: screenExpected,
 			Hint:     idKinds[f.kind].hint,
 		})
@@ -184,31 +184,48 @@ func screenText(s string, out []finding) []finding {
 
 // ---- masking ----
 
-type maskSpan struct {
-	start, end, keep int
-}
-
-// maskSpans lists what an excerpt of s must hide: every finding, and every
-// other occurrence of a finding's text (and of each word of a name), so that
-// no excerpt shows an identifier, even one repeated nearby without its title.
-func maskSpans(s string, fs []finding) []maskSpan {
-	spans := make([]maskSpan, 0, len(fs)*2)
+// maskOf marks the bytes of s that an excerpt must hide: the letters and
+// digits of every finding, and of every other occurrence of a finding's text
+// (and of each word of a name), so that no excerpt shows an identifier, even
+// one repeated nearby without its title. Each finding keeps its first few
+// letters or digits (idKinds' keep) so a reader can find the spot. The mask
+// is built once per text: excerpts then cost only their own length, however
+// many identifiers a hostile text holds.
+func maskOf(s string, fs []finding) []bool {
+	star := make([]bool, len(s))
+	mark := func(start, end, keep int) {
+		alnum := 0
+		for p := start; p < end; {
+			r, size := utf8.DecodeRuneInString(s[p:])
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				if alnum >= keep {
+					for q := p; q < p+size; q++ {
+						star[q] = true
+					}
+				}
+				alnum++
+			}
+			p += size
+		}
+	}
+	seen := map[string]bool{}
 	hide := func(t string, keep int) {
-		if len(t) < 2 {
+		if len(t) < 2 || seen[t] {
 			return
 		}
+		seen[t] = true
 		for off := 0; off < len(s); {
 			k := strings.Index(s[off:], t)
 			if k < 0 {
 				return
 			}
-			spans = append(spans, maskSpan{off + k, off + k + len(t), keep})
+			mark(off+k, off+k+len(t), keep)
 			off += k + 1
 		}
 	}
 	for _, f := range fs {
 		keep := idKinds[f.kind].keep
-		spans = append(spans, maskSpan{f.start, f.end, keep})
+		mark(f.start, f.end, keep)
 		hide(s[f.start:f.end], keep)
 		if f.kind == idName {
 			for _, word := range strings.Fields(s[f.start:f.end]) {
@@ -218,13 +235,13 @@ func maskSpans(s string, fs []finding) []maskSpan {
 			}
 		}
 	}
-	return spans
+	return star
 }
 
 // maskedExcerpt shows the finding in a little context, with every masked
 // letter and digit replaced by '*' (separators stay, so a reader can still
 // see the shape: "07*** ******").
-func maskedExcerpt(s string, spans []maskSpan, f finding) string {
+func maskedExcerpt(s string, star []bool, f finding) string {
 	const context = 24
 	lo := max(f.start-context, 0)
 	for lo > 0 && !utf8.RuneStart(s[lo]) {
@@ -245,23 +262,6 @@ func maskedExcerpt(s string, spans []maskSpan, f finding) string {
 			hi = f.end + sp
 		}
 	}
-	star := make([]bool, hi-lo)
-	for _, sp := range spans {
-		if sp.end <= lo || sp.start >= hi {
-			continue
-		}
-		alnum := 0
-		for p := sp.start; p < sp.end; {
-			r, size := utf8.DecodeRuneInString(s[p:])
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				if alnum >= sp.keep && p >= lo && p < hi {
-					star[p-lo] = true
-				}
-				alnum++
-			}
-			p += size
-		}
-	}
 	var b strings.Builder
 	if lo > 0 {
 		b.WriteString("... ")
@@ -269,10 +269,12 @@ func maskedExcerpt(s string, spans []maskSpan, f finding) string {
 	for p := lo; p < hi; {
 		r, size := utf8.DecodeRuneInString(s[p:])
 		switch {
-		case star[p-lo]:
+		case star[p]:
 			b.WriteByte('*')
 		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
-			b.WriteByte(' ')
+			// '?' belongs to no identifier, so this cannot join two halves
+			// of one into something the screen would have hidden.
+			b.WriteByte('?')
 		default:
 			b.WriteRune(r)
 		}

@@ -105,7 +105,7 @@ func TestScreenRefuses(t *testing.T) {
 			if got.kind != tt.kind || tt.text[got.start:got.end] != tt.match {
 				t.Errorf("screenText(%q) = %s %q, want %s %q", tt.text, idKinds[got.kind].label, tt.text[got.start:got.end], idKinds[tt.kind].label, tt.match)
 			}
-			ex := maskedExcerpt(tt.text, maskSpans(tt.text, fs), got)
+			ex := maskedExcerpt(tt.text, maskOf(tt.text, fs), got)
 			if strings.Contains(ex, tt.match) {
 				t.Errorf("excerpt %q shows the identifier %q", ex, tt.match)
 			}
@@ -185,7 +185,7 @@ func TestScreenMasks(t *testing.T) {
 			if len(fs) == 0 {
 				t.Fatalf("screenText(%q) found nothing", tt.text)
 			}
-			if got := maskedExcerpt(tt.text, maskSpans(tt.text, fs), fs[0]); got != tt.want {
+			if got := maskedExcerpt(tt.text, maskOf(tt.text, fs), fs[0]); got != tt.want {
 				t.Errorf("maskedExcerpt(%q) = %q, want %q", tt.text, got, tt.want)
 			}
 		})
@@ -262,7 +262,7 @@ func maskedPlant(e *Export, loc string) string {
 	}
 	s := doc.(string)
 	fs := screenText(s, nil)
-	return maskedExcerpt(s, maskSpans(s, fs), fs[0])
+	return maskedExcerpt(s, maskOf(s, fs), fs[0])
 }
 
 func TestScreenProblemInValidate(t *testing.T) {

@@ -23,6 +23,15 @@ const (
 	DefaultMaxDepth = 32      // nesting of JSON objects and arrays
 )
 
+// Structural limits the byte scan enforces before anything is decoded. The
+// format's longest list has 200 items and its largest object 13 fields, so
+// these only stop hostile files, which could otherwise make decoding and the
+// schema library hold millions of values.
+const (
+	maxListItems    = 1000
+	maxObjectFields = 100
+)
+
 // MaxProblems caps the problems reported for one file: past a hundred, more
 // detail helps nobody fix the file.
 const MaxProblems = 100
@@ -250,7 +259,7 @@ func (v *Validator) Validate(name string, data []byte) (*Export, error) {
 
 	inst := (&builder{data: data, pos: start, intern: v.intern}).value()
 	if err := v.schema.Validate(inst); err != nil {
-		return nil, v.orderAndCap(v.schemaProblems(name, err, inst), data, start)
+		return nil, v.orderAndCap(v.schemaProblems(name, err, inst, data, start), data, start)
 	}
 	var ps []Problem
 	e := toExport(inst, func(p Problem) { p.File = name; ps = append(ps, p) })
@@ -283,7 +292,7 @@ func (v *Validator) Check(name string, e *Export) error {
 	}
 	inst := (&builder{data: data, intern: v.intern}).value()
 	if err := v.schema.Validate(inst); err != nil {
-		return v.orderAndCap(v.schemaProblems(name, err, inst), data, 0)
+		return v.orderAndCap(v.schemaProblems(name, err, inst, data, 0), data, 0)
 	}
 	ps := v.semantic(name, e, nil)
 	ps = screenExport(name, e, ps)
@@ -310,40 +319,14 @@ func capProblems(ps Problems) Problems {
 }
 
 // orderAndCap puts problems in document order, the order a person reading
-// the file meets them. A location missing from the document (a required field
-// that is absent) sorts with its nearest ancestor that is present.
+// the file meets them, and keeps the first MaxProblems.
 func (v *Validator) orderAndCap(ps []Problem, data []byte, start int) Problems {
 	if len(ps) > 1 {
-		want := make(map[string]int, len(ps)*2)
-		for _, p := range ps {
-			for loc := p.Location; ; loc = parentPointer(loc) {
-				want[loc] = -1
-				if loc == "" || loc == "/" {
-					break
-				}
-			}
-		}
-		ix := indexer{scanner: scanner{data: data, pos: start, maxDepth: v.opts.MaxDepth}, want: want}
-		ix.run()
-		pos := func(loc string) int {
-			for ; ; loc = parentPointer(loc) {
-				if o, ok := want[loc]; ok && o >= 0 {
-					return o
-				}
-				if loc == "" || loc == "/" {
-					return 0
-				}
-			}
-		}
-		keys := make([]int, len(ps))
+		locs := make([]string, len(ps))
 		for i := range ps {
-			keys[i] = pos(ps[i].Location)
+			locs[i] = ps[i].Location
 		}
-		idx := make([]int, len(ps))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+		idx := v.docOrder(locs, data, start)
 		sorted := make(Problems, len(ps))
 		for i, j := range idx {
 			sorted[i] = ps[j]
@@ -351,6 +334,41 @@ func (v *Validator) orderAndCap(ps []Problem, data []byte, start int) Problems {
 		ps = sorted
 	}
 	return capProblems(ps)
+}
+
+// docOrder returns the indexes of locs sorted by where each location appears
+// in data; ties keep their order. A location missing from the document (a
+// required field that is absent) sorts with its nearest ancestor present.
+func (v *Validator) docOrder(locs []string, data []byte, start int) []int {
+	want := make(map[string]int, len(locs)*2)
+	for _, loc := range locs {
+		for ; ; loc = parentPointer(loc) {
+			want[loc] = -1
+			if loc == "/" {
+				break
+			}
+		}
+	}
+	ix := indexer{scanner: scanner{data: data, pos: start, maxDepth: v.opts.MaxDepth}, want: want}
+	ix.run()
+	keys := make([]int, len(locs))
+	for i, loc := range locs {
+		for ; ; loc = parentPointer(loc) {
+			if o := want[loc]; o >= 0 {
+				keys[i] = o
+				break
+			}
+			if loc == "/" {
+				break
+			}
+		}
+	}
+	idx := make([]int, len(locs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	return idx
 }
 
 func parentPointer(p string) string {
@@ -749,13 +767,15 @@ func editDistance(a, b string) int {
 
 // schemaProblems turns the schema library's error tree into one Problem per
 // failed rule, worded for the people who fill in exports rather than for
-// schema authors.
-func (v *Validator) schemaProblems(name string, err error, inst any) []Problem {
+// schema authors. A hostile file can fail hundreds of thousands of rules, so
+// the failures are put in document order first and only the first few are
+// worded.
+func (v *Validator) schemaProblems(name string, err error, inst any, data []byte, start int) []Problem {
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
 		return []Problem{{File: name, Location: "/", Message: "the export could not be checked against the schema: " + err.Error()}}
 	}
-	var ps []Problem
+	var leaves []*jsonschema.ValidationError
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		switch e.ErrorKind.(type) {
@@ -767,9 +787,25 @@ func (v *Validator) schemaProblems(name string, err error, inst any) []Problem {
 				return
 			}
 		}
-		ps = append(ps, v.schemaProblem(name, e, inst)...)
+		leaves = append(leaves, e)
 	}
 	walk(ve)
+	if len(leaves) > MaxProblems {
+		locs := make([]string, len(leaves))
+		for i, l := range leaves {
+			locs[i] = pointerOf(l.InstanceLocation)
+		}
+		idx := v.docOrder(locs, data, start)
+		sorted := make([]*jsonschema.ValidationError, MaxProblems)
+		for i := range sorted {
+			sorted[i] = leaves[idx[i]]
+		}
+		leaves = sorted
+	}
+	var ps []Problem
+	for _, l := range leaves {
+		ps = append(ps, v.schemaProblem(name, l, inst)...)
+	}
 	return ps
 }
 
@@ -1204,6 +1240,7 @@ const (
 	scanDepth
 	scanDuplicate
 	scanEmpty
+	scanLimit
 )
 
 type scanError struct {
@@ -1229,6 +1266,8 @@ func (se *scanError) problem(name string, data []byte) Problem {
 		p.Message = fmt.Sprintf("%s at line %d, column %d", se.msg, line, col)
 	case scanEmpty:
 		p.Message = se.msg
+	case scanLimit:
+		p.Message = fmt.Sprintf("%s at line %d, column %d (byte %d)", se.msg, line, col, se.off)
 	default:
 		p.Message = fmt.Sprintf("malformed JSON at line %d, column %d (byte %d): %s", line, col, se.off, se.msg)
 	}
@@ -1345,6 +1384,10 @@ func (s *scanner) object(depth int) *scanError {
 		if s.data[s.pos] != '"' {
 			return s.unexpected("a field name in double quotes")
 		}
+		if len(s.keys)-base >= maxObjectFields {
+			return s.limitErr(fmt.Sprintf("the object has more than %d fields", maxObjectFields),
+				"an object of the format, which has at most 13 fields")
+		}
 		kstart := s.pos
 		if err := s.str(); err != nil {
 			return err
@@ -1382,13 +1425,9 @@ func (s *scanner) object(depth int) *scanError {
 }
 
 // checkDup records a field given twice in one object. Readers disagree on
-// which copy wins, so the file is ambiguous and refused. Objects of the format
-// have a handful of fields; past 64 the schema refuses the object anyway, and
-// the quadratic check stops there.
+// which copy wins, so the file is ambiguous and refused. The comparison is
+// quadratic, but maxObjectFields bounds it.
 func (s *scanner) checkDup(base int, raw []byte, off int) {
-	if len(s.keys)-base >= 64 {
-		return
-	}
 	k := raw
 	if bytes.IndexByte(raw, '\\') >= 0 {
 		k = []byte(unescapeKey(raw))
@@ -1421,6 +1460,10 @@ func (s *scanner) array(depth int) *scanError {
 		return nil
 	}
 	for i := 0; ; i++ {
+		if i >= maxListItems {
+			return s.limitErr(fmt.Sprintf("the list has more than %d items", maxListItems),
+				"a list of the format, which has at most 200 items")
+		}
 		s.path = append(s.path, pathElem{index: i, elem: true})
 		if err := s.value(depth); err != nil {
 			return err
@@ -1574,6 +1617,11 @@ func (s *scanner) literal(word string) *scanError {
 func (s *scanner) truncErr(where, expected string) *scanError {
 	return &scanError{kind: scanTruncated, off: len(s.data), ptr: s.pointer(), msg: where, expected: expected,
 		hint: "the file was cut short; export or copy it again"}
+}
+
+func (s *scanner) limitErr(msg, expected string) *scanError {
+	return &scanError{kind: scanLimit, off: s.pos, ptr: s.pointer(), msg: msg, expected: expected,
+		hint: "this file is damaged or is not a review export"}
 }
 
 func (s *scanner) depthErr() *scanError {

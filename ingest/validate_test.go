@@ -264,6 +264,18 @@ func TestValidate(t *testing.T) {
 				Hint:     "a review export nests five levels deep; this file is damaged or is not a review export"}},
 		},
 		{
+			name: "list far too long",
+			data: []byte(`{"review": {"agencies": [` + strings.Repeat(`"a",`, 1000) + `"a"]}}`),
+			want: Problems{{File: "f.json", Location: "/review/agencies", Message: "the list has more than 1000 items at line 1, column 4026 (byte 4025)",
+				Expected: "a list of the format, which has at most 200 items", Hint: "this file is damaged or is not a review export"}},
+		},
+		{
+			name: "object with far too many fields",
+			data: []byte(`{"review": {` + manyFields(101) + `}}`),
+			want: Problems{{File: "f.json", Location: "/review", Message: "the object has more than 100 fields at line 1, column 913 (byte 912)",
+				Expected: "an object of the format, which has at most 13 fields", Hint: "this file is damaged or is not a review export"}},
+		},
+		{
 			name: "duplicate field",
 			data: []byte("{\"format\": \"collate.review/1\",\n \"format\": \"collate.review/1\"}"),
 			want: Problems{{File: "f.json", Location: "/format", Message: `duplicate field "format" at line 2, column 2`,
@@ -686,6 +698,18 @@ func replaced(t testing.TB, pairs ...string) []byte {
 		data = bytes.Replace(data, []byte(pairs[i]), []byte(pairs[i+1]), 1)
 	}
 	return data
+}
+
+// manyFields writes n fields "a000": 1, ... of nine bytes each.
+func manyFields(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"a%03d":1`, i)
+	}
+	return b.String()
 }
 
 func screenProblem(loc string, k idKind, excerpt string) Problem {
