@@ -38,14 +38,11 @@ func (s *Server) handleFactors(c *gin.Context) error {
 		{Label: "Supported good practice (reviews)", Numeric: true}, {Label: "Made problematic practice more likely (reviews)", Numeric: true}}}
 	if rec != nil {
 		nodes := map[string]*treeNode{}
-		var roots []*treeNode
 		children := map[string][]string{}
 		for _, row := range rec.Rows {
 			n := &treeNode{Name: nodeLabel(row.Node), Value: row.Reviews, Drill: factorHref(r, row.Node)}
 			nodes[row.Code] = n
-			if row.Parent == "" {
-				roots = append(roots, n)
-			} else {
+			if row.Parent != "" {
 				children[row.Parent] = append(children[row.Parent], row.Code)
 			}
 			href := factorHref(r, row.Node)
@@ -75,7 +72,6 @@ func (s *Server) handleFactors(c *gin.Context) error {
 				tree = append(tree, build(nodes[row.Code], row.Code))
 			}
 		}
-		_ = roots
 		cv.Table.Provenance = provenanceLine(rec.Provenance)
 		if len(tree) > 0 {
 			cv.Options = treemap("factors", tree)

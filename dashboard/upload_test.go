@@ -117,3 +117,22 @@ func TestUploadForm(t *testing.T) {
 		t.Errorf("second result = %q", got)
 	}
 }
+
+func TestWorkbookTemplate(t *testing.T) {
+	f := mustFixture(t)
+	resp, body := f.get(t, "/upload/template.xlsx")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "spreadsheetml") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if !strings.HasPrefix(string(body), "PK") {
+		t.Error("the template is not a zip (xlsx) file")
+	}
+	_, page := f.get(t, "/upload")
+	links := findAll(mustParse(t, page), byAttr("href", "/upload/template.xlsx"))
+	if len(links) != 1 {
+		t.Errorf("%d links to the template on the upload page", len(links))
+	}
+}
