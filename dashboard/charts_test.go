@@ -133,3 +133,27 @@ func TestSuppressedLooksSuppressed(t *testing.T) {
 		t.Errorf("CSV has %d rows, the table %d", got, rows)
 	}
 }
+
+// TestXSSReviewPage loads a review whose own text carries the payloads
+// through the real ingest path and shows it.
+func TestXSSReviewPage(t *testing.T) {
+	f := mustFixture(t)
+	resp, body := f.get(t, "/reviews/XSS-TEST-2024-01")
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		t.Skip("analytics cannot show a review yet (503)")
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, truncate(body, 500))
+	}
+	if bytes.Contains(body, []byte("<script>alert(1)")) || bytes.Contains(body, []byte("<img src=x")) {
+		t.Error("a raw payload is in the page")
+	}
+	doc := mustParse(t, body)
+	if n := len(findAll(doc, byTag("img"))); n != 0 {
+		t.Errorf("%d img elements", n)
+	}
+	titles := findAll(doc, byClass("episode-title"))
+	if len(titles) == 0 || !strings.Contains(text(titles[0]), xssScript) {
+		t.Errorf("the episode title is not shown as text")
+	}
+}
