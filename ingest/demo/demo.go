@@ -13,11 +13,13 @@
 //
 // # Coverage
 //
-// The first reviews go round-robin, one per board of the geography, with
-// completion years cycling through FirstYear..LastYear, so any set at least as
-// large as the geography (212 boards in the embedded one) covers every board
-// and every year. Later reviews are drawn by board weight (larger areas more)
-// and by year (slowly rising). Kinds are about 70% statutory, 14% routine,
+// The first reviews go round-robin over boards and years: one per board of the
+// geography, with completion years cycling through FirstYear..LastYear, then
+// again with each board's year moved on by one. A set at least as large as the
+// geography (212 boards in the embedded one) covers every board and every
+// year; one of boards × years reviews (2,544 for 2014..2025) has every board
+// in every year. Later reviews are drawn by board weight (larger areas more)
+// and by year (slowly rising volume). Kinds are about 70% statutory, 14% routine,
 // 8% innovation and 8% positive. Sizes: 10–30 episodes, 2–8 factors per
 // episode, 5–15 patterns (when the frame has a typology) and 5–20
 // recommendations.
@@ -456,9 +458,13 @@ func (g *Generator) Export(i int) *ingest.Export {
 	r := newRNG(g.opts.Seed, i)
 	var p place
 	var y int
-	if i < len(g.places) {
-		p = g.places[i]
-		y = i % g.years
+	if nb := len(g.places); i < nb*g.years {
+		// Round-robin over (board, year): board b's k-th review is in year
+		// (b + k) mod years, so every board appears within the first pass and
+		// in every year within the first boards × years reviews.
+		b := i % nb
+		p = g.places[b]
+		y = (b + i/nb) % g.years
 	} else {
 		p = g.places[r.weighted(g.placeCum)]
 		y = r.weighted(g.yearCum)
