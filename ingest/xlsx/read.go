@@ -113,7 +113,7 @@ func ReadWorkbook(name string, data []byte) (*Workbook, error) {
 	r.wb.order = r.order
 	if len(r.probs) > 0 {
 		sortProblems(r.probs, r.order)
-		return r.wb, r.probs
+		return r.wb, r.probs[:min(len(r.probs), maxProblems)]
 	}
 	return r.wb, nil
 }
