@@ -159,3 +159,5 @@ func TestScratchBuild(t *testing.T) {
 	p := demoStorePath(t, 2000, 1)
 	t.Log(p)
 }
+
+func mustWriter(db *sql.DB) *ingest.Writer { return ingest.NewWriter(ingest.WriterOptions{DB: db}) }

@@ -10,33 +10,6 @@ func notYet(what string) error {
 	return errs.E(errs.Unavailable, "analytics: %s is not available yet", what)
 }
 
-func (s *Store) collections(ctx context.Context, v Viewer) (*Collections, error) {
-	return nil, notYet("collections")
-}
-func (s *Store) saveCollection(ctx context.Context, v Viewer, c SavedCollection) (*SavedCollection, error) {
-	return nil, notYet("saved collections")
-}
-func (s *Store) savedCollections(ctx context.Context, v Viewer) ([]SavedCollection, error) {
-	return nil, notYet("saved collections")
-}
-func (s *Store) savedCollection(ctx context.Context, v Viewer, name string) (*SavedCollection, error) {
-	return nil, notYet("saved collections")
-}
-func (s *Store) deleteCollection(ctx context.Context, v Viewer, name string) error {
-	return notYet("saved collections")
-}
-func (s *Store) overview(ctx context.Context, v Viewer, sel Selection) (*Overview, error) {
-	return nil, notYet("overview")
-}
-func (s *Store) process(ctx context.Context, v Viewer, sel Selection) (*Process, error) {
-	return nil, notYet("process")
-}
-func (s *Store) recurrence(ctx context.Context, v Viewer, sel Selection, opt RecurrenceOptions) (*Recurrence, error) {
-	return nil, notYet("recurrence")
-}
-func (s *Store) breakdown(ctx context.Context, v Viewer, sel Selection, opt BreakdownOptions) (*Breakdown, error) {
-	return nil, notYet("breakdown")
-}
 func (s *Store) compare(ctx context.Context, v Viewer, sel Selection, opt CompareOptions) (*Comparison, error) {
 	return nil, notYet("comparison")
 }
