@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // The aggregates (schemas/ddl/0002_aggregates.sql) are kept per partition:
@@ -80,8 +81,8 @@ func RebuildAggregates(ctx context.Context, db *sql.DB) error {
 
 // fillAggregates creates temp.agg_scope (the current reviews of the
 // partitions being filled) with scopeSQL and inserts their aggregates.
-func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string) error {
-	if _, err := conn.ExecContext(ctx, scopeSQL); err != nil {
+func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string, args ...any) error {
+	if _, err := conn.ExecContext(ctx, scopeSQL, args...); err != nil {
 		return fmt.Errorf("aggregates: scope: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_scope`)
@@ -287,4 +288,89 @@ WITH recs AS (
 )
 SELECT ` + partitionKey + `, rec_kind, level, pattern_type, count(*), sum(recs)
 FROM per_review JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
+}
+
+// addAggregates adds the contributions of newly stored current reviews to the
+// aggregates without reading the rest of their partitions: every aggregate is
+// a sum over reviews, so a review's contribution can be inserted as extra rows
+// and analytics, which always sums, sees the same figures. The new reviews'
+// keys are the newest in the store, so DuckDB's zone maps skip every older row
+// group of the base tables and a batch costs the same at any store size.
+// compactAggregates later folds the extra rows together.
+func addAggregates(ctx context.Context, conn *sql.Conn, keys []int64) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	lo, hi := keys[0], keys[0]
+	for _, k := range keys {
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	return fillAggregates(ctx, conn, fmt.Sprintf(`
+		CREATE OR REPLACE TEMP TABLE agg_scope AS
+		SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
+		       family_participation, stage_preliminary, stage_interim, stage_final
+		FROM reviews
+		WHERE review_key BETWEEN %d AND %d AND status = 'current'
+		  AND review_key IN (SELECT unnest(?::BIGINT[]))`, lo, hi), keys)
+}
+
+// aggKeyColumns is how many leading columns of each aggregate table identify
+// a row; the rest are sums.
+var aggKeyColumns = map[string]int{"agg_totals": 7, "agg_nodes": 9, "agg_pairs": 11, "agg_flows": 10, "agg_recs": 10}
+
+// aggRows counts the rows of every aggregate table.
+func aggRows(ctx context.Context, conn *sql.Conn) (int64, error) {
+	var n int64
+	for _, t := range aggTables {
+		var c int64
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&c); err != nil {
+			return 0, fmt.Errorf("aggregates: count %s: %w", t, err)
+		}
+		n += c
+	}
+	return n, nil
+}
+
+// compactAggregates folds rows with the same key into one and sorts each
+// table by collection, so reads stay fast after many incremental additions.
+func compactAggregates(ctx context.Context, conn *sql.Conn) error {
+	for _, t := range aggTables {
+		rows, err := conn.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
+			WHERE table_name = ? ORDER BY ordinal_position`, t)
+		if err != nil {
+			return fmt.Errorf("aggregates: columns of %s: %w", t, err)
+		}
+		var cols []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			cols = append(cols, c)
+		}
+		rows.Close()
+		nk := aggKeyColumns[t]
+		if nk == 0 || nk >= len(cols) {
+			return fmt.Errorf("aggregates: %s has %d columns, expected more than %d key columns", t, len(cols), nk)
+		}
+		keys := strings.Join(cols[:nk], ", ")
+		sums := make([]string, 0, len(cols)-nk)
+		for _, c := range cols[nk:] {
+			sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c, c))
+		}
+		stmts := []string{
+			`CREATE OR REPLACE TEMP TABLE agg_compact AS SELECT ` + keys + `, ` + strings.Join(sums, ", ") +
+				` FROM ` + t + ` GROUP BY ` + keys + ` ORDER BY frame_id, frame_version, nation, region, board, year, kind`,
+			`DELETE FROM ` + t,
+			`INSERT INTO ` + t + ` SELECT * FROM temp.agg_compact`,
+			`DROP TABLE temp.agg_compact`,
+		}
+		for _, q := range stmts {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("aggregates: compact %s: %w", t, err)
+			}
+		}
+	}
+	return nil
 }

@@ -26,6 +26,57 @@ type Writer struct {
 	log *slog.Logger
 	now func() time.Time
 	mu  sync.Mutex
+	// compactAt is the aggregate row count past which the next write folds
+	// the aggregates together; it doubles each time, so compaction costs
+	// stay linear in what is stored.
+	compactAt int64
+}
+
+// minCompactRows keeps small stores from compacting on every write.
+const minCompactRows = 200_000
+
+// maybeCompact folds the aggregates when incremental additions have doubled them.
+func (w *Writer) maybeCompact(ctx context.Context, conn *sql.Conn) error {
+	rows, err := aggRows(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if w.compactAt == 0 {
+		w.compactAt = max(2*rows, minCompactRows)
+	}
+	if rows <= w.compactAt {
+		return nil
+	}
+	if err := compactAggregates(ctx, conn); err != nil {
+		return err
+	}
+	after, err := aggRows(ctx, conn)
+	if err != nil {
+		return err
+	}
+	w.compactAt = max(2*after, minCompactRows)
+	return nil
+}
+
+// Compact folds the aggregates together now; the ingest command calls it at
+// the end of a large load.
+func (w *Writer) Compact(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	defer conn.Close()
+	if err := inTx(ctx, conn, func() error { return compactAggregates(ctx, conn) }); err != nil {
+		return err
+	}
+	rows, err := aggRows(ctx, conn)
+	if err != nil {
+		return err
+	}
+	w.compactAt = max(2*rows, minCompactRows)
+	return nil
 }
 
 // WriterOptions configures a Writer.
@@ -135,6 +186,7 @@ type existing struct {
 	year       int
 	kind       string
 	maxVersion int
+	inBatch    bool // stored by the batch being written, so not yet in any aggregate
 }
 
 // Partition is a slice of the store that aggregates are kept for: every review
@@ -168,7 +220,7 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		}
 		var toStore []stored
 		var supersede []int64
-		parts := map[Partition]bool{}
+		removedParts := map[Partition]bool{}
 		now := w.now().UTC()
 		for _, it := range items {
 			body, sha, err := Canonical(it.Export)
@@ -197,20 +249,22 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 					version = prev.maxVersion + 1
 					if prev.key > 0 {
 						supersede = append(supersede, prev.key)
-						parts[Partition{prev.board, prev.year, prev.kind}] = true
+						if !prev.inBatch {
+							removedParts[Partition{prev.board, prev.year, prev.kind}] = true
+						}
 					}
 				}
 				r.Version = version
 				toStore = append(toStore, stored{key: nextKey, version: version, item: it, body: body, sha: sha, at: now})
-				parts[Partition{rv.Board, rv.Completed.Year, rv.Kind}] = true
 				state[rv.ID] = existing{key: nextKey, version: version, status: "current", board: rv.Board, sha: sha,
-					year: rv.Completed.Year, kind: rv.Kind, maxVersion: version}
+					year: rv.Completed.Year, kind: rv.Kind, maxVersion: version, inBatch: true}
 				nextKey++
 			}
 			receipts = append(receipts, r)
 		}
 		// A review superseded inside this same batch never reached the table as current.
-		if err := appendAll(conn, toStore, supersededWithin(toStore, supersede)); err != nil {
+		within := supersededWithin(toStore, supersede)
+		if err := appendAll(conn, toStore, within); err != nil {
 			return fmt.Errorf("ingest: append: %w", err)
 		}
 		for _, key := range supersede {
@@ -218,7 +272,22 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 				return fmt.Errorf("ingest: supersede: %w", err)
 			}
 		}
-		return refreshAggregates(ctx, conn, partitionList(parts))
+		// Partitions that lose a review are recomputed whole; new reviews
+		// elsewhere only add their own contribution.
+		var added []int64
+		for _, st := range toStore {
+			rv := st.item.Export.Review
+			if !within[st.key] && !removedParts[Partition{rv.Board, rv.Completed.Year, rv.Kind}] {
+				added = append(added, st.key)
+			}
+		}
+		if err := refreshAggregates(ctx, conn, partitionList(removedParts)); err != nil {
+			return err
+		}
+		if err := addAggregates(ctx, conn, added); err != nil {
+			return err
+		}
+		return w.maybeCompact(ctx, conn)
 	})
 	if err != nil {
 		return nil, err
