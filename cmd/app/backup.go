@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -33,6 +34,9 @@ func runBackup(ctx context.Context, r *runner) error {
 		return storeInUse(r.cfg.DB, err, "take the backup through the running server instead, or stop it first")
 	}
 	defer db.Close()
+	if err := foldLog(ctx, db); err != nil {
+		return err
+	}
 	m, err := backup.Snapshot(ctx, db, dir)
 	if err != nil {
 		return err
@@ -55,4 +59,18 @@ func storeInUse(path string, err error, hint string) error {
 		return errs.Wrap(errs.Unavailable, err, "the store %s is open in another process (is collate serve running?); %s", path, hint)
 	}
 	return err
+}
+
+// foldLog checkpoints a store just opened by a command that may only read
+// it. After a crash DuckDB replays the write-ahead log on opening, holding
+// the replayed index entries aside until an index is next used; if the
+// process then closes without writing to the table, DuckDB 1.5 writes the
+// table's indexes without those entries (duckdb/duckdb#23788), and lookups
+// by review ID or content hash stop finding reviews. A CHECKPOINT statement
+// binds the indexes first, so the log is folded in whole.
+func foldLog(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint the store: %w", err)
+	}
+	return nil
 }

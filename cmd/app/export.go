@@ -37,6 +37,9 @@ func runExport(ctx context.Context, r *runner) error {
 		return storeInUse(r.cfg.DB, err, "export through the running server instead, or stop it first")
 	}
 	defer db.Close()
+	if err := foldLog(ctx, db); err != nil {
+		return err
+	}
 	m, err := federate.Export(ctx, db, dir, format)
 	if err != nil {
 		return err

@@ -32,6 +32,9 @@ func runImport(ctx context.Context, r *runner) error {
 		return storeInUse(r.cfg.DB, err, "stop collate serve before importing")
 	}
 	defer db.Close()
+	if err := foldLog(ctx, db); err != nil {
+		return err
+	}
 	sum, err := federate.Import(ctx, db, dir)
 	if err != nil {
 		return err
