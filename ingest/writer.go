@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/collate-project/collate/ingest/errs"
+	"github.com/collate-project/collate/schemas"
 )
 
 // Writer owns every write of reviews to the store. DuckDB has one writer at a
@@ -30,6 +32,40 @@ type Writer struct {
 	// the aggregates together; it doubles each time, so compaction costs
 	// stay linear in what is stored.
 	compactAt int64
+	frames    map[FrameRef]*schemas.Frame
+}
+
+// frame returns a registered frame, reading the store's frames again when it
+// meets one it has not seen (one registered since the writer started).
+func (w *Writer) frame(ctx context.Context, conn *sql.Conn, ref FrameRef) (*schemas.Frame, error) {
+	if f, ok := w.frames[ref]; ok {
+		return f, nil
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT body FROM frames`)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: read frames: %w", err)
+	}
+	defer rows.Close()
+	w.frames = map[FrameRef]*schemas.Frame{}
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		f, err := schemas.ParseFrame([]byte(body))
+		if err != nil {
+			return nil, fmt.Errorf("ingest: stored frame: %w", err)
+		}
+		w.frames[FrameRef{f.ID, f.Version}] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	f, ok := w.frames[ref]
+	if !ok {
+		return nil, errs.E(errs.Invalid, "frame %s@%s is not registered in this store", ref.ID, ref.Version)
+	}
+	return f, nil
 }
 
 // minCompactRows keeps small stores from compacting on every write.
@@ -284,8 +320,18 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		if err := refreshAggregates(ctx, conn, partitionList(removedParts)); err != nil {
 			return err
 		}
-		if err := addAggregates(ctx, conn, added); err != nil {
-			return err
+		contrib := newContributions()
+		for _, st := range toStore {
+			if slices.Contains(added, st.key) {
+				f, err := w.frame(ctx, conn, st.item.Export.Review.Frame)
+				if err != nil {
+					return err
+				}
+				contrib.add(st.item.Export, f)
+			}
+		}
+		if err := appendContributions(conn, contrib); err != nil {
+			return fmt.Errorf("ingest: aggregates: %w", err)
 		}
 		return w.maybeCompact(ctx, conn)
 	})
