@@ -221,49 +221,99 @@ func CochranArmitage(x, n []int, t []float64) (z, p float64) {
 // normalUpper is P(Z > z) for a standard normal Z.
 func normalUpper(z float64) float64 { return 0.5 * math.Erfc(z/math.Sqrt2) }
 
-// binomCDF returns P(R ≤ r) for R ~ Binomial(n, q), summing exact terms.
-func binomCDF(r, n int, q float64) float64 {
-	if r < 0 {
-		return 0
-	}
-	if r >= n {
-		return 1
-	}
-	if q <= 0 {
-		return 1
-	}
-	if q >= 1 {
-		return 0
-	}
-	lq, l1q := math.Log(q), math.Log1p(-q)
-	var s float64
-	for k := 0; k <= r; k++ {
-		s += math.Exp(lchoose(n, k) + float64(k)*lq + float64(n-k)*l1q)
-	}
-	return math.Min(1, s)
+// binomWindow holds the distribution function of Binomial(n, q) over the
+// window [lo, lo+len(cdf)) outside which the probability is negligible
+// (below about 1e-19 of the mode's on either side). It is computed from the
+// mode outwards by successive ratios, so no term underflows, and it costs
+// about forty standard deviations of work.
+type binomWindow struct {
+	lo  int
+	cdf []float64
 }
+
+func newBinomWindow(n int, q float64) binomWindow {
+	if q <= 0 || q >= 1 || n == 0 {
+		at := 0
+		if q >= 1 {
+			at = n
+		}
+		return binomWindow{lo: at, cdf: []float64{1}}
+	}
+	mode := int(math.Floor(float64(n+1) * q))
+	mode = min(max(mode, 0), n)
+	pm := math.Exp(lchoose(n, mode) + float64(mode)*math.Log(q) + float64(n-mode)*math.Log1p(-q))
+	odds := q / (1 - q)
+	var down []float64 // P(mode-1), P(mode-2), ...
+	t := pm
+	for k := mode; k > 0; k-- {
+		t *= float64(k) / (float64(n-k+1) * odds)
+		down = append(down, t)
+		if t < 1e-19*pm {
+			break
+		}
+	}
+	var up []float64 // P(mode+1), ...
+	t = pm
+	for k := mode; k < n; k++ {
+		t *= float64(n-k) / float64(k+1) * odds
+		up = append(up, t)
+		if t < 1e-19*pm {
+			break
+		}
+	}
+	pmf := make([]float64, 0, len(down)+1+len(up))
+	for i := len(down) - 1; i >= 0; i-- {
+		pmf = append(pmf, down[i])
+	}
+	pmf = append(pmf, pm)
+	pmf = append(pmf, up...)
+	var total float64
+	for _, v := range pmf {
+		total += v
+	}
+	cdf := make([]float64, len(pmf))
+	var acc float64
+	for i, v := range pmf {
+		acc += v
+		cdf[i] = acc / total
+	}
+	return binomWindow{lo: mode - len(down), cdf: cdf}
+}
+
+// at returns P(R ≤ r).
+func (w binomWindow) at(r int) float64 {
+	switch i := r - w.lo; {
+	case i < 0:
+		return 0
+	case i >= len(w.cdf):
+		return 1
+	default:
+		return w.cdf[i]
+	}
+}
+
+// binomCDF returns P(R ≤ r) for R ~ Binomial(n, q).
+func binomCDF(r, n int, q float64) float64 { return newBinomWindow(n, q).at(r) }
 
 // BinomialLimit returns the exact binomial control limit at probability p (for
 // example 0.025 and 0.975 for the 95% limits) for a proportion with target
 // theta and denominator n, as a proportion. It takes the p-quantile r of
 // Binomial(n, theta) and interpolates between r−1 and r so the limits are
 // smooth in n (Spiegelhalter, Statistics in Medicine 2005;24:1185–1202,
-// appendix A.1.1): limit = (r − α)/n with
-// α = (F(r) − p) / (F(r) − F(r−1)).
+// appendix A.1.1): limit = (r − α)/n with α = (F(r) − p) / (F(r) − F(r−1)),
+// clipped to [0, 1].
 func BinomialLimit(p, theta float64, n int) float64 {
 	if n <= 0 {
 		return math.NaN()
 	}
-	// Find the smallest r with F(r) ≥ p, searching from the normal guess.
-	guess := int(math.Floor(float64(n)*theta + normalQuantile(p)*math.Sqrt(float64(n)*theta*(1-theta))))
-	r := min(max(guess, 0), n)
-	for r > 0 && binomCDF(r-1, n, theta) >= p {
-		r--
-	}
-	for r < n && binomCDF(r, n, theta) < p {
-		r++
-	}
-	fr, fr1 := binomCDF(r, n, theta), binomCDF(r-1, n, theta)
+	return newBinomWindow(n, theta).limit(p, n)
+}
+
+// limit is BinomialLimit over a window already computed for n.
+func (w binomWindow) limit(p float64, n int) float64 {
+	r := w.lo + sort.SearchFloat64s(w.cdf, p) // the smallest r with F(r) ≥ p
+	r = min(r, n)
+	fr, fr1 := w.at(r), w.at(r-1)
 	alpha := 0.0
 	if fr > fr1 {
 		alpha = (fr - p) / (fr - fr1)

@@ -10,18 +10,6 @@ func notYet(what string) error {
 	return errs.E(errs.Unavailable, "analytics: %s is not available yet", what)
 }
 
-func (s *Store) compare(ctx context.Context, v Viewer, sel Selection, opt CompareOptions) (*Comparison, error) {
-	return nil, notYet("comparison")
-}
-func (s *Store) funnel(ctx context.Context, v Viewer, sel Selection, opt FunnelOptions) (*Funnel, error) {
-	return nil, notYet("funnel")
-}
-func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOptions) (*Trends, error) {
-	return nil, notYet("trends")
-}
-func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, opt RepeatedOptions) (*RepeatedLessons, error) {
-	return nil, notYet("repeated lessons")
-}
 func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt CoOccurrenceOptions) (*CoOccurrence, error) {
 	return nil, notYet("co-occurrence")
 }

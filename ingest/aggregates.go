@@ -284,7 +284,12 @@ WITH recs AS (
 	     ON r.review_key = s.review_key
 	JOIN patterns p ON p.review_key = r.review_key AND p.pattern_no = r.pattern_no
 ), per_review AS (
-	SELECT review_key, rec_kind, level, pattern_type, count(*) AS recs FROM recs GROUP BY ALL
+	-- Margins too: rec_kind 0 is every kind and level '' every level, so the
+	-- distinct reviews behind each margin are exact.
+	SELECT review_key, coalesce(rec_kind, 0) AS rec_kind, coalesce(level, '') AS level, pattern_type, count(*) AS recs
+	FROM recs
+	GROUP BY GROUPING SETS ((review_key, pattern_type, rec_kind, level), (review_key, pattern_type, rec_kind),
+	                        (review_key, pattern_type, level), (review_key, pattern_type))
 )
 SELECT ` + partitionKey + `, rec_kind, level, pattern_type, count(*), sum(recs)
 FROM per_review JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
