@@ -179,3 +179,33 @@ func TestUserManagement(t *testing.T) {
 		}
 	})
 }
+
+func TestDemoUsers(t *testing.T) {
+	s, _, _ := mustStore(t)
+	first, err := s.DemoUsers(cli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.DemoUsers(cli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 5 || len(again) != 5 {
+		t.Fatalf("%d and %d demo users, want 5", len(first), len(again))
+	}
+	for i, c := range again {
+		if c.Password == first[i].Password {
+			t.Errorf("%s kept its password", c.Username)
+		}
+		if _, err := s.Login(context.Background(), c.Username, c.Password, "127.0.0.1"); err != nil {
+			t.Errorf("%s cannot sign in with the printed password: %v", c.Username, err)
+		}
+		if _, err := s.Login(context.Background(), c.Username, first[i].Password, "127.0.0.1"); err != auth.ErrLoginFailed {
+			t.Errorf("%s still accepts the old password: %v", c.Username, err)
+		}
+	}
+	var b strings.Builder
+	if err := auth.PrintDemoUsers(&b, again); err != nil || !strings.Contains(b.String(), again[0].Password) || !strings.Contains(b.String(), "board_member ENG-NE-NCL") {
+		t.Fatalf("printed:\n%s", b.String())
+	}
+}
