@@ -116,7 +116,7 @@ func Verify(dir string) (Manifest, error) {
 // are imported. Frames the export's reviews are coded against are
 // registered first if missing. Everything else happens in one transaction:
 // an import is stored whole or not at all, and importing the same export
-// again changes nothing.
+// again changes nothing. The aggregates are rebuilt after a change.
 //
 // Import writes outside the ingest Writer: a server must not run it while
 // its Writer is storing a batch (DuckDB would refuse one of the two).
@@ -159,6 +159,13 @@ func Import(ctx context.Context, db *sql.DB, dir string) (Summary, error) {
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return Summary{}, fmt.Errorf("import %s: commit: %w", dir, err)
+	}
+	if sum.Added+sum.Updated > 0 {
+		// The writer keeps aggregates per partition inside its transaction;
+		// an import touches many partitions at once, so it rebuilds them all.
+		if err := ingest.RebuildAggregates(ctx, db); err != nil {
+			return sum, fmt.Errorf("import %s: the reviews were imported, but the aggregates could not be rebuilt, so dashboard counts lag until they are: %w", dir, err)
+		}
 	}
 	return sum, nil
 }
