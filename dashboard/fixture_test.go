@@ -2,75 +2,30 @@ package dashboard_test
 
 import (
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"testing"
 
 	"github.com/collate-project/collate/analytics"
 	"github.com/collate-project/collate/dashboard"
 	"github.com/collate-project/collate/ingest"
-	"github.com/collate-project/collate/schemas"
+	"github.com/collate-project/collate/ingest/demo"
 )
 
-// demoExports builds a small deterministic collection from the shipped
-// example: 48 reviews over the boards of two regions and four years, with
-// episodes dropped in turn so factors and patterns differ in their counts,
-// plus one review whose free text carries the XSS payloads.
+// demoReviews is the size of the test collection: big enough that most
+// figures clear the disclosure threshold, small enough to load in a second.
+const demoReviews = 300
+
+// demoExports is the demo generator's collection (package ingest/demo, fixed
+// seed) plus one review whose free text carries the XSS payloads.
 func demoExports(t testing.TB) []*ingest.Export {
 	t.Helper()
-	geo := schemas.LoadGeography()
-	var boards []schemas.Place
-	for _, p := range geo.Places() {
-		if p.Region == "ENG-NE" || p.Region == "ENG-NW" {
-			boards = append(boards, p)
-		}
-	}
 	var out []*ingest.Export
-	for i := 0; i < 48; i++ {
-		p := boards[i%len(boards)]
-		e := mustExample(t, fmt.Sprintf("DEMO-%s-%03d", p.Board, i))
-		e.Review.Board, e.Review.Region, e.Review.Nation = p.Board, p.Region, p.Nation
-		e.Review.Completed.Year = 2020 + i%4
-		e.Review.Kind = ingest.ReviewKinds[i%3]
-		drop := i % 4 // 0: keep all; 1..3: drop that episode
-		if drop > 0 {
-			keep := e.Episodes[:0:0]
-			for _, ep := range e.Episodes {
-				if ep.Number != drop {
-					keep = append(keep, ep)
-				}
-			}
-			e.Episodes = keep
-			var pats []ingest.Pattern
-			for _, pt := range e.Patterns {
-				var eps []int
-				for _, n := range pt.Episodes {
-					if n != drop {
-						eps = append(eps, n)
-					}
-				}
-				if len(eps) > 0 {
-					pt.Episodes = eps
-					pats = append(pats, pt)
-				}
-			}
-			e.Patterns = pats
-			var recs []ingest.Recommendation
-			for _, r := range e.Recommendations {
-				var ps []int
-				for _, n := range r.Patterns {
-					for _, pt := range pats {
-						if pt.Number == n {
-							ps = append(ps, n)
-						}
-					}
-				}
-				r.Patterns = ps
-				recs = append(recs, r)
-			}
-			e.Recommendations = recs
-		}
+	err := demo.Generate(demo.Options{Reviews: demoReviews, Seed: 1, FirstYear: 2018, LastYear: 2024}, func(i int, e *ingest.Export) error {
 		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return append(out, xssExport(t))
 }
