@@ -247,7 +247,7 @@ func (c *contributions) addFactors(e *Export, f *schemas.Frame, pk partKey) {
 		}
 	}
 	type ptype struct {
-		episode      int
+		episode     int
 		typ, nature string
 	}
 	ptypes := map[ptype]bool{}
