@@ -1,0 +1,468 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/collate-project/collate/ingest"
+	"github.com/collate-project/collate/ingest/errs"
+)
+
+// Drill-down shows the episodes and reviews behind a figure. A list of
+// episodes with their boards reveals every count behind it, suppressed or not,
+// so only a viewer who sees the whole collection in full detail may drill
+// down: an admin or a researcher granted unsuppressed figures anywhere, a
+// regional analyst inside their region, a board member inside their board.
+
+const (
+	defaultPerPage = 20
+	maxPerPage     = 100
+	excerptRunes   = 280
+)
+
+func (sc *scope) requireFull(what string) error {
+	if sc.full {
+		return nil
+	}
+	switch sc.v.Role {
+	case RolePublic:
+		return errs.E(errs.Forbidden, "%s is not available to the public", what)
+	case RoleNationalResearcher:
+		return errs.E(errs.Forbidden, "%s needs a grant of unsuppressed figures", what)
+	}
+	return errs.E(errs.Forbidden, "%s is only available inside your own scope; choose a collection within it", what)
+}
+
+// reviewScope is the WHERE clause selecting the collection's current reviews.
+func (s *Store) reviewScope(sc *scope, alias string) (string, []any) {
+	a := alias + "."
+	w := []string{a + "status = 'current'", a + "year BETWEEN ? AND ?", a + "frame_id = ?", a + "frame_version = ?"}
+	args := []any{sc.from, sc.to, sc.frame.info.ID, sc.frame.info.Version}
+	if sc.custom != nil {
+		boards := make([]string, len(sc.boards))
+		for i, b := range sc.boards {
+			boards[i] = s.geo.nodes[b].code
+		}
+		w = append(w, "list_contains(?::VARCHAR[], "+a+"board)")
+		args = append(args, boards)
+		if len(sc.custom.Kinds) > 0 {
+			w = append(w, "list_contains(?::VARCHAR[], "+a+"kind)")
+			args = append(args, sc.custom.Kinds)
+		}
+		if len(sc.custom.Agencies) > 0 {
+			w = append(w, "list_has_any("+a+"agencies, ?::VARCHAR[])")
+			args = append(args, sc.custom.Agencies)
+		}
+	} else if sc.place != 0 {
+		n := &s.geo.nodes[sc.place]
+		switch n.level {
+		case LevelNation:
+			w = append(w, a+"nation = ?")
+		case LevelRegion:
+			w = append(w, a+"region = ?")
+		case LevelBoard:
+			w = append(w, a+"board = ?")
+		}
+		args = append(args, n.code)
+	}
+	return strings.Join(w, " AND "), args
+}
+
+func pageOf(page, perPage int) (int, int, error) {
+	if page == 0 {
+		page = 1
+	}
+	if perPage == 0 {
+		perPage = defaultPerPage
+	}
+	if page < 1 || perPage < 1 || perPage > maxPerPage {
+		return 0, 0, errs.E(errs.Invalid, "page %d of %d per page: pages start at 1 and hold 1 to %d", page, perPage, maxPerPage)
+	}
+	return page, perPage, nil
+}
+
+func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery) (*EpisodePage, error) {
+	sc, err := s.resolve(ctx, v, sel)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.requireFull("drill-down to episodes"); err != nil {
+		return nil, err
+	}
+	page, perPage, err := pageOf(q.Page, q.PerPage)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := treeName(q.Tree)
+	if err != nil {
+		return nil, err
+	}
+	scopeSQL, args := s.reviewScope(sc, "r")
+	// The episodes behind the figure, as (review_key, episode_no).
+	var sel_ string
+	var selArgs []any
+	switch {
+	case q.Code == "":
+		if q.Dim != "" || q.With != "" {
+			return nil, errs.E(errs.Invalid, "a split or a second factor needs a code")
+		}
+		sel_ = `SELECT review_key, episode_no FROM episodes WHERE review_key IN (SELECT review_key FROM r)`
+	case tree == TreeFactor:
+		if _, ok := sc.frame.node(TreeFactor, q.Code); !ok {
+			return nil, errs.E(errs.NotFound, "factor %q is not in frame %s", q.Code, sc.frame.info.Key())
+		}
+		cond := ""
+		switch q.Dim {
+		case "":
+		case "influence":
+			if q.Value != ingest.InfluenceGood && q.Value != ingest.InfluenceProblematic {
+				return nil, errs.E(errs.Invalid, "influence %q: give %s or %s", q.Value, ingest.InfluenceGood, ingest.InfluenceProblematic)
+			}
+			cond = " AND f.influence = ?"
+			selArgs = append(selArgs, q.Value)
+		case "adequacy":
+			if q.Adequacy != "" && q.Adequacy != q.Value {
+				return nil, errs.E(errs.Invalid, "adequacy given twice: %s and %s", q.Value, q.Adequacy)
+			}
+			q.Adequacy = q.Value
+		default:
+			return nil, errs.E(errs.Invalid, "split %q: factors split by influence or adequacy", q.Dim)
+		}
+		sel_ = `SELECT DISTINCT f.review_key, f.episode_no FROM episode_factors f
+			JOIN frame_closure c ON c.frame_id = ? AND c.frame_version = ? AND c.tree = 'factor' AND c.descendant = f.code AND c.ancestor = ?
+			WHERE f.review_key IN (SELECT review_key FROM r)` + cond
+		selArgs = append([]any{sc.frame.info.ID, sc.frame.info.Version, q.Code}, selArgs...)
+		if q.With != "" {
+			if _, ok := sc.frame.node(TreeFactor, q.With); !ok {
+				return nil, errs.E(errs.NotFound, "factor %q is not in frame %s", q.With, sc.frame.info.Key())
+			}
+			sel_ = `SELECT * FROM (` + sel_ + `) x WHERE EXISTS (SELECT 1 FROM episode_factors g
+				JOIN frame_closure d ON d.frame_id = ? AND d.frame_version = ? AND d.tree = 'factor' AND d.descendant = g.code AND d.ancestor = ?
+				WHERE g.review_key = x.review_key AND g.episode_no = x.episode_no)`
+			selArgs = append(selArgs, sc.frame.info.ID, sc.frame.info.Version, q.With)
+		}
+	default:
+		if _, ok := sc.frame.node(TreePattern, q.Code); !ok {
+			return nil, errs.E(errs.NotFound, "pattern %q is not in frame %s", q.Code, sc.frame.info.Key())
+		}
+		cond := ""
+		switch q.Dim {
+		case "":
+		case "nature":
+			cond = " AND p.nature = ?"
+			selArgs = append(selArgs, q.Value)
+		case "priority":
+			switch q.Value {
+			case "1", "2", "3":
+				cond = " AND p.priority = ?"
+				selArgs = append(selArgs, q.Value)
+			case "4+":
+				cond = " AND p.priority >= 4"
+			case "none":
+				cond = " AND p.priority IS NULL"
+			default:
+				return nil, errs.E(errs.Invalid, "priority %q: give 1, 2, 3, 4+ or none", q.Value)
+			}
+		default:
+			return nil, errs.E(errs.Invalid, "split %q: patterns split by nature or priority", q.Dim)
+		}
+		match := `EXISTS (SELECT 1 FROM frame_closure c WHERE c.frame_id = ? AND c.frame_version = ? AND c.tree = 'pattern'
+			AND c.descendant = coalesce(p.sub_code, p.type_code) AND c.ancestor = ?)`
+		margs := []any{sc.frame.info.ID, sc.frame.info.Version, q.Code}
+		if typ, ok := strings.CutSuffix(q.Code, ProposedSuffix); ok {
+			match = `(p.proposed IS NOT NULL AND p.type_code = ?)`
+			margs = []any{typ}
+		}
+		sel_ = `SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no FROM patterns p
+			WHERE p.review_key IN (SELECT review_key FROM r) AND ` + match + cond
+		selArgs = append(margs, selArgs...)
+	}
+	filter := ""
+	var fargs []any
+	if q.Adequacy != "" {
+		switch q.Adequacy {
+		case ingest.AdequacyGood, ingest.AdequacyProblematic, ingest.AdequacyMixed, ingest.AdequacyNotJudged:
+		default:
+			return nil, errs.E(errs.Invalid, "adequacy %q: give good, problematic, mixed or not_judged", q.Adequacy)
+		}
+		filter += " AND e.adequacy = ?"
+		fargs = append(fargs, q.Adequacy)
+	}
+	if t := strings.TrimSpace(q.Text); t != "" {
+		if utf8.RuneCountInString(t) > 200 {
+			return nil, errs.E(errs.Invalid, "search text is longer than 200 characters")
+		}
+		for _, w := range strings.Fields(t) {
+			filter += " AND (e.title || ' ' || e.description) ILIKE ? ESCAPE '\\'"
+			fargs = append(fargs, "%"+likeEscape(w)+"%")
+		}
+	}
+	base := `WITH r AS (SELECT review_key, review_id, version, board, year, kind FROM reviews r WHERE ` + scopeSQL + `),
+		sel AS (` + sel_ + `),
+		hit AS (SELECT e.review_key, e.episode_no, e.title, e.description, e.adequacy, r.review_id, r.version, r.board, r.year, r.kind
+			FROM sel JOIN episodes e ON e.review_key = sel.review_key AND e.episode_no = sel.episode_no
+			JOIN r ON r.review_key = e.review_key WHERE true` + filter + `)`
+	all := append(append(append([]any{}, args...), selArgs...), fargs...)
+	out := &EpisodePage{Provenance: sc.prov, Collection: sc.coll, Query: q, Page: page, PerPage: perPage, Episodes: []EpisodeExcerpt{}}
+	if err := s.db.QueryRowContext(ctx, base+` SELECT count(*), count(DISTINCT review_key) FROM hit`, all...).Scan(&out.Total, &out.Reviews); err != nil {
+		return nil, wrapDB(ctx, err, "count episodes")
+	}
+	out.Pages = (out.Total + perPage - 1) / perPage
+	rows, err := s.db.QueryContext(ctx, base+`
+		SELECT review_id, version, year, board, kind, episode_no, title, description, adequacy,
+		       (SELECT list(code ORDER BY seq) FROM episode_factors f WHERE f.review_key = hit.review_key AND f.episode_no = hit.episode_no)
+		FROM hit ORDER BY year DESC, review_id, episode_no LIMIT ? OFFSET ?`, append(all, perPage, (page-1)*perPage)...)
+	if err != nil {
+		return nil, wrapDB(ctx, err, "list episodes")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x EpisodeExcerpt
+		var desc string
+		var codes []any
+		if err := rows.Scan(&x.ReviewID, &x.Version, &x.Year, &x.Board, &x.Kind, &x.Number, &x.Title, &desc, &x.Adequacy, &codes); err != nil {
+			return nil, wrapDB(ctx, err, "list episodes")
+		}
+		if n, ok := s.geo.lookup(x.Board); ok {
+			x.BoardName = n.name
+		}
+		x.Title = screenText(x.Title)
+		x.Excerpt = excerpt(desc)
+		x.Factors = []string{}
+		for _, c := range codes {
+			if s, ok := c.(string); ok {
+				x.Factors = append(x.Factors, s)
+			}
+		}
+		out.Episodes = append(out.Episodes, x)
+	}
+	return out, wrapRowsErr(ctx, rows.Err(), "list episodes")
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// excerpt shortens a description to about excerptRunes characters at a word
+// boundary and screens it.
+func excerpt(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > excerptRunes {
+		rs := []rune(s)
+		cut := excerptRunes
+		for i := excerptRunes; i > excerptRunes*2/3; i-- {
+			if unicode.IsSpace(rs[i]) {
+				cut = i
+				break
+			}
+		}
+		s = strings.TrimRight(string(rs[:cut]), " ,;:") + "…"
+	}
+	return screenText(s)
+}
+
+// screenText masks what ingest's screen should already have refused, as a
+// second line of defence: e-mail addresses and runs of six or more digits
+// (telephone, NHS and case numbers).
+func screenText(s string) string {
+	words := strings.Fields(s)
+	changed := false
+	for i, w := range words {
+		digits := 0
+		run := 0
+		for _, r := range w {
+			if unicode.IsDigit(r) {
+				run++
+				digits = max(digits, run)
+			} else if r != ' ' && r != '-' {
+				run = 0
+			}
+		}
+		if strings.Contains(w, "@") && strings.Contains(w, ".") || digits >= 6 {
+			words[i] = "[removed]"
+			changed = true
+		}
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(words, " ")
+}
+
+func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQuery) (*ReviewPage, error) {
+	sc, err := s.resolve(ctx, v, sel)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.requireFull("the review list"); err != nil {
+		return nil, err
+	}
+	page, perPage, err := pageOf(q.Page, q.PerPage)
+	if err != nil {
+		return nil, err
+	}
+	where, args := s.reviewScope(sc, "r")
+	if len(q.Kinds) > 0 {
+		where += " AND list_contains(?::VARCHAR[], r.kind)"
+		args = append(args, q.Kinds)
+	}
+	if len(q.Agencies) > 0 {
+		where += " AND list_has_any(r.agencies, ?::VARCHAR[])"
+		args = append(args, q.Agencies)
+	}
+	if t := strings.TrimSpace(q.Text); t != "" {
+		if utf8.RuneCountInString(t) > 200 {
+			return nil, errs.E(errs.Invalid, "search text is longer than 200 characters")
+		}
+		for _, w := range strings.Fields(t) {
+			where += ` AND (r.review_id ILIKE ? ESCAPE '\' OR array_to_string(r.questions, ' ') ILIKE ? ESCAPE '\'
+				OR EXISTS (SELECT 1 FROM recommendations x WHERE x.review_key = r.review_key AND x.text ILIKE ? ESCAPE '\'))`
+			pat := "%" + likeEscape(w) + "%"
+			args = append(args, pat, pat, pat)
+		}
+	}
+	out := &ReviewPage{Provenance: sc.prov, Collection: sc.coll, Page: page, PerPage: perPage, Reviews: []ReviewSummary{}}
+	cte := `WITH m AS (SELECT * FROM reviews r WHERE ` + where + `)`
+	if err := s.db.QueryRowContext(ctx, cte+` SELECT count(*) FROM m`, args...).Scan(&out.Total); err != nil {
+		return nil, wrapDB(ctx, err, "count reviews")
+	}
+	out.Pages = (out.Total + perPage - 1) / perPage
+	rows, err := s.db.QueryContext(ctx, cte+`
+		SELECT review_id, version, board, region, nation, kind, year, agencies, n_episodes, n_patterns, n_recommendations,
+		       family_participation, frame_id || '@' || frame_version
+		FROM m ORDER BY year DESC, review_id LIMIT ? OFFSET ?`, append(args, perPage, (page-1)*perPage)...)
+	if err != nil {
+		return nil, wrapDB(ctx, err, "list reviews")
+	}
+	for rows.Next() {
+		var x ReviewSummary
+		var ag []any
+		if err := rows.Scan(&x.ID, &x.Version, &x.Board, &x.Region, &x.Nation, &x.Kind, &x.Year, &ag, &x.Episodes,
+			&x.Patterns, &x.Recommendations, &x.FamilyParticipation, &x.Frame); err != nil {
+			rows.Close()
+			return nil, wrapDB(ctx, err, "list reviews")
+		}
+		x.Agencies = anyStrings(ag)
+		if n, ok := s.geo.lookup(x.Board); ok {
+			x.BoardName = n.name
+		}
+		out.Reviews = append(out.Reviews, x)
+	}
+	rows.Close()
+	// Facets over the matching reviews.
+	facet := func(expr string, label func(string) string) ([]FacetValue, error) {
+		rows, err := s.db.QueryContext(ctx, cte+` SELECT v, count(*) FROM (SELECT `+expr+` AS v FROM m) GROUP BY v ORDER BY count(*) DESC, v LIMIT 500`, args...)
+		if err != nil {
+			return nil, wrapDB(ctx, err, "facets")
+		}
+		defer rows.Close()
+		out := []FacetValue{}
+		for rows.Next() {
+			var f FacetValue
+			var v any
+			if err := rows.Scan(&v, &f.Count); err != nil {
+				return nil, wrapDB(ctx, err, "facets")
+			}
+			f.Value = strings.TrimSpace(strings.Trim(strings.ReplaceAll(stringOf(v), "\n", " "), "\""))
+			f.Label = f.Value
+			if label != nil {
+				f.Label = label(f.Value)
+			}
+			out = append(out, f)
+		}
+		return out, wrapRowsErr(ctx, rows.Err(), "facets")
+	}
+	name := func(code string) string {
+		if n, ok := s.geo.lookup(code); ok {
+			return n.name
+		}
+		return code
+	}
+	var ferr error
+	get := func(expr string, label func(string) string) []FacetValue {
+		if ferr != nil {
+			return nil
+		}
+		f, err := facet(expr, label)
+		ferr = err
+		return f
+	}
+	out.Facets = ReviewFacets{
+		Nations:  get("nation", name),
+		Regions:  get("region", name),
+		Boards:   get("board", name),
+		Years:    get("year::VARCHAR", nil),
+		Kinds:    get("kind", nil),
+		Agencies: get("unnest(agencies)", nil),
+	}
+	if ferr != nil {
+		return nil, ferr
+	}
+	return out, nil
+}
+
+func stringOf(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func anyStrings(xs []any) []string {
+	out := []string{}
+	for _, x := range xs {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Store) review(ctx context.Context, v Viewer, id string) (*ReviewDetail, error) {
+	if err := v.Check(); err != nil {
+		return nil, err
+	}
+	var x ReviewSummary
+	var status, body string
+	var ag []any
+	err := s.db.QueryRowContext(ctx, `
+		SELECT review_id, version, board, region, nation, kind, year, agencies, n_episodes, n_patterns, n_recommendations,
+		       family_participation, frame_id || '@' || frame_version, status, body
+		FROM reviews WHERE review_id = ? AND status <> 'superseded'
+		ORDER BY version DESC LIMIT 1`, id).Scan(&x.ID, &x.Version, &x.Board, &x.Region, &x.Nation, &x.Kind, &x.Year, &ag,
+		&x.Episodes, &x.Patterns, &x.Recommendations, &x.FamilyParticipation, &x.Frame, &status, &body)
+	notFound := errs.E(errs.NotFound, "there is no review %q in your scope", id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, wrapDB(ctx, err, "read review "+id)
+	}
+	// Out of scope looks the same as missing, so IDs cannot be probed.
+	sc, err := s.resolve(ctx, v, Selection{Collection: x.Board})
+	if err != nil {
+		return nil, err
+	}
+	if !sc.full || status != "current" && v.Role != RoleAdmin {
+		return nil, notFound
+	}
+	x.Agencies = anyStrings(ag)
+	if n, ok := s.geo.lookup(x.Board); ok {
+		x.BoardName = n.name
+	}
+	var e ingest.Export
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "review %s cannot be read", id)
+	}
+	return &ReviewDetail{Provenance: sc.prov, Summary: x, Status: status, Export: &e}, nil
+}

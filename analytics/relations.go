@@ -1,0 +1,357 @@
+package analytics
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/collate-project/collate/ingest/errs"
+)
+
+// singleFamily is one measure with no relation but those across places.
+var singleFamily = &family{stage: []int{1}}
+
+func firstReviews(v []int64) []int { return []int{int(v[0])} }
+
+func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt CoOccurrenceOptions) (*CoOccurrence, error) {
+	sc, err := s.resolve(ctx, v, sel)
+	if err != nil {
+		return nil, err
+	}
+	within := opt.Within
+	if within == "" {
+		within = "episode"
+	}
+	depth := opt.Depth
+	switch within {
+	case "episode":
+		if depth == 0 {
+			depth = deepest(sc.frame, TreeFactor)
+		}
+	case "review":
+		if depth == 0 {
+			depth = 2
+		}
+		if depth > 2 {
+			return nil, errs.E(errs.Invalid, "co-occurrence within reviews is kept for factor types (depth 2) and levels (depth 1), not depth %d", depth)
+		}
+	default:
+		return nil, errs.E(errs.Invalid, "within %q: give episode or review", within)
+	}
+	if sc.restricted() {
+		return nil, errs.E(errs.Invalid, "collection %s filters by kind or agency; co-occurrence needs whole places", sc.coll.Ref)
+	}
+	nodes, err := selectNodes(sc.frame, TreeFactor, depth, nil)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Focus != "" {
+		n, ok := sc.frame.node(TreeFactor, opt.Focus)
+		if !ok {
+			return nil, errs.E(errs.NotFound, "factor %q is not in frame %s", opt.Focus, sc.frame.info.Key())
+		}
+		if n.Depth != depth {
+			return nil, errs.E(errs.Invalid, "factor %s is at depth %d; ask for depth %d", n.Code, n.Depth, n.Depth)
+		}
+	}
+	minSupport := max(opt.MinSupport, 1)
+	limit := opt.Limit
+	if limit == 0 {
+		limit = 200
+	}
+	p := s.planFor(sc)
+	tot, err := s.readTotals(ctx, sc, p)
+	if err != nil {
+		return nil, err
+	}
+	totals, coded, codedSup := s.totalsOf(sc, tot)
+	out := &CoOccurrence{Provenance: sc.prov, Collection: sc.coll, Within: within, Depth: depth}
+	var total int64
+	col := nEpisodes
+	if within == "episode" {
+		total, _ = s.collect(sc, tot, tCoded, vEpisodes)
+		out.Total = totals.Episodes
+	} else {
+		total = coded
+		out.Total = totals.ReviewsCoded
+		col = nReviews
+	}
+	ms, err := s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), false)
+	if err != nil {
+		return nil, err
+	}
+	type nodeCount struct {
+		v   int64
+		sup bool
+	}
+	counts := map[string]nodeCount{}
+	for _, n := range nodes {
+		pr := s.protectKey(sc, p, ms, n.Code)
+		c, sup := s.collect(sc, pr, 0, col)
+		counts[n.Code] = nodeCount{c, sup}
+		if opt.Focus == "" || n.Code == opt.Focus {
+			out.Nodes = append(out.Nodes, CoNode{Node: n, Count: count(c, sup)})
+		}
+	}
+
+	// Pairs: with a focus, every pair with it; otherwise the collection's
+	// strongest pairs first, so the context is read for those only.
+	where := "within = ? AND depth = ?"
+	args := []any{within, depth}
+	if opt.Focus != "" {
+		where += " AND (a = ? OR b = ?)"
+		args = append(args, opt.Focus, opt.Focus)
+	} else {
+		keys, err := s.topPairs(ctx, sc, where, args, within, minSupport, limit)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			out.Pairs = []Pair{}
+			return out, nil
+		}
+		where += " AND list_contains(?::VARCHAR[], a || '|' || b)"
+		args = append(args, keys)
+	}
+	pc, err := s.read(ctx, sc, p, query{table: "agg_pairs", keys: "a, b", vals: sums("reviews", "episodes"),
+		where: where, whereArgs: args})
+	if err != nil {
+		return nil, err
+	}
+	pset := &measureSet{c: pc, fam: singleFamily, rv: firstReviews}
+	pcol := 1
+	if within == "review" {
+		pcol = 0
+	}
+	out.Pairs = []Pair{}
+	for _, key := range pc.keys {
+		a, b, _ := strings.Cut(key, "|")
+		pr := s.protectKey(sc, p, pset, key)
+		n, sup := s.collect(sc, pr, 0, pcol)
+		rv, _ := s.collect(sc, pr, 0, 0)
+		if !sup && n < int64(minSupport) {
+			continue
+		}
+		ca, cb := counts[a], counts[b]
+		pair := Pair{A: a, B: b, Count: count(n, sup), Reviews: count(rv, sup)}
+		if sup || ca.sup || cb.sup || codedSup {
+			pair.Support, pair.Lift, pair.Jaccard = figure(0, true), figure(0, true), figure(0, true)
+		} else {
+			pair.Support = ratio(float64(n), float64(total))
+			pair.Lift = ratio(float64(n)*float64(total), float64(ca.v)*float64(cb.v))
+			pair.Jaccard = ratio(float64(n), float64(ca.v+cb.v-n))
+		}
+		out.Pairs = append(out.Pairs, pair)
+	}
+	sort.SliceStable(out.Pairs, func(i, j int) bool {
+		x, xok := out.Pairs[i].Count.Value()
+		y, yok := out.Pairs[j].Count.Value()
+		if xok != yok {
+			return xok
+		}
+		if x != y {
+			return x > y
+		}
+		return out.Pairs[i].A+out.Pairs[i].B < out.Pairs[j].A+out.Pairs[j].B
+	})
+	if len(out.Pairs) > limit {
+		out.Pairs = out.Pairs[:limit]
+	}
+	return out, nil
+}
+
+func ratio(a, b float64) Figure {
+	if b == 0 {
+		return NoFigure()
+	}
+	return KnownFigure(a / b)
+}
+
+// topPairs finds the collection's strongest pairs, as "a|b" keys.
+func (s *Store) topPairs(ctx context.Context, sc *scope, where string, args []any, within string, minSupport, limit int) ([]string, error) {
+	f, fargs := sc.filter(s.geo, true)
+	col := "episodes"
+	if within == "review" {
+		col = "reviews"
+	}
+	inColl, cargs := s.collectionCond(sc)
+	q := `SELECT a || '|' || b FROM agg_pairs WHERE ` + f + ` AND ` + where + inColl +
+		` GROUP BY a, b HAVING sum(` + col + `) >= ? ORDER BY sum(` + col + `) DESC, a, b LIMIT ?`
+	all := append(append(append(fargs, args...), cargs...), minSupport, limit)
+	rows, err := s.db.QueryContext(ctx, q, all...)
+	if err != nil {
+		return nil, wrapDB(ctx, err, "read top pairs")
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, wrapDB(ctx, err, "read top pairs")
+		}
+		keys = append(keys, k)
+	}
+	return keys, wrapRowsErr(ctx, rows.Err(), "read top pairs")
+}
+
+// collectionCond restricts an aggregate read to the collection's own places.
+func (s *Store) collectionCond(sc *scope) (string, []any) {
+	if sc.custom != nil {
+		boards := make([]string, len(sc.boards))
+		for i, b := range sc.boards {
+			boards[i] = s.geo.nodes[b].code
+		}
+		return " AND list_contains(?::VARCHAR[], board)", []any{boards}
+	}
+	switch s.geo.nodes[sc.place].level {
+	case LevelNation:
+		return " AND nation = ?", []any{s.geo.nodes[sc.place].code}
+	case LevelRegion:
+		return " AND region = ?", []any{s.geo.nodes[sc.place].code}
+	case LevelBoard:
+		return " AND board = ?", []any{s.geo.nodes[sc.place].code}
+	}
+	return "", nil
+}
+
+func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOptions) (*Flows, error) {
+	sc, err := s.resolve(ctx, v, sel)
+	if err != nil {
+		return nil, err
+	}
+	if sc.restricted() {
+		return nil, errs.E(errs.Invalid, "collection %s filters by kind or agency; flows need whole places", sc.coll.Ref)
+	}
+	where := "true"
+	var args []any
+	switch opt.Nature {
+	case "":
+	case "constructive", "unsafe":
+		where = "nature = ?"
+		args = append(args, opt.Nature)
+	default:
+		return nil, errs.E(errs.Invalid, "nature %q: give constructive or unsafe", opt.Nature)
+	}
+	p := s.planFor(sc)
+	c, err := s.read(ctx, sc, p, query{table: "agg_flows", keys: "factor_type, pattern_type", vals: sums("reviews", "episodes"),
+		where: where, whereArgs: args})
+	if err != nil {
+		return nil, err
+	}
+	out := &Flows{Provenance: sc.prov, Collection: sc.coll, Links: []FlowLink{}}
+	for _, n := range sc.frame.nodes(TreeFactor) {
+		if n.Depth == 2 {
+			out.Sources = append(out.Sources, n)
+		}
+	}
+	for _, n := range sc.frame.nodes(TreePattern) {
+		if n.Depth == 1 {
+			out.Targets = append(out.Targets, n)
+		}
+	}
+	set := &measureSet{c: c, fam: singleFamily, rv: firstReviews}
+	keys := append([]string(nil), c.keys...)
+	sort.Strings(keys)
+	for _, key := range keys {
+		src, dst, _ := strings.Cut(key, "|")
+		pr := s.protectKey(sc, p, set, key)
+		e, sup := s.collect(sc, pr, 0, 1)
+		r, _ := s.collect(sc, pr, 0, 0)
+		if !sup && e == 0 {
+			continue
+		}
+		out.Links = append(out.Links, FlowLink{Source: src, Target: dst, Episodes: count(e, sup), Reviews: count(r, sup)})
+	}
+	return out, nil
+}
+
+func (s *Store) goodPractice(ctx context.Context, v Viewer, sel Selection, opt GoodPracticeOptions) (*GoodPractice, error) {
+	sc, err := s.resolve(ctx, v, sel)
+	if err != nil {
+		return nil, err
+	}
+	depth := opt.Depth
+	if depth == 0 {
+		depth = deepest(sc.frame, TreeFactor)
+	}
+	nodes, err := selectNodes(sc.frame, TreeFactor, depth, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := s.planFor(sc)
+	tot, err := s.readTotals(ctx, sc, p)
+	if err != nil {
+		return nil, err
+	}
+	G, gSup := s.collect(sc, tot, tGood, vEpGood)
+	P, pSup := s.collect(sc, tot, tProblematic, vEpProblematic)
+	out := &GoodPractice{Provenance: sc.prov, Collection: sc.coll, GoodEpisodes: count(G, gSup),
+		ProblematicEpisodes: count(P, pSup), Test: "fisher_exact_two_sided, benjamini_hochberg"}
+	ms, err := s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), true)
+	if err != nil {
+		return nil, err
+	}
+	// Measures of the split family: 1 + index of the split value.
+	const mGood, mProb = 3, 4 // adequacy good, adequacy problematic
+	ps := make([]float64, len(nodes))
+	ors := make([]float64, len(nodes))
+	for i, n := range nodes {
+		pr := s.protectKey(sc, p, ms, n.Code)
+		g, gs := s.collect(sc, pr, mGood, nE+2)
+		b, bs := s.collect(sc, pr, mProb, nE+3)
+		row := PracticeRow{Node: n, Good: count(g, gs), Problematic: count(b, bs)}
+		ps[i], ors[i] = math.NaN(), math.NaN()
+		if gs || bs || gSup || pSup {
+			row.GoodShare, row.OddsRatio, row.P, row.PAdjusted = SuppressedFigure(), SuppressedFigure(), SuppressedFigure(), SuppressedFigure()
+		} else {
+			row.GoodShare = ratio(float64(g), float64(g+b))
+			// Haldane–Anscombe correction keeps the odds ratio finite with a zero cell.
+			a, bb, c, d := float64(g), float64(b), float64(G-g), float64(P-b)
+			if a == 0 || bb == 0 || c == 0 || d == 0 {
+				a, bb, c, d = a+0.5, bb+0.5, c+0.5, d+0.5
+			}
+			ors[i] = a * d / (bb * c)
+			row.OddsRatio = KnownFigure(ors[i])
+			if g+b > 0 {
+				ps[i] = FisherExact(int(g), int(b), int(G-g), int(P-b))
+				row.P = KnownFigure(ps[i])
+			}
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	adj := BenjaminiHochberg(ps)
+	for i := range out.Rows {
+		if math.IsNaN(adj[i]) {
+			continue
+		}
+		out.Rows[i].PAdjusted = KnownFigure(adj[i])
+		if adj[i] < 0.05 {
+			if ors[i] > 1 {
+				out.Rows[i].Leaning = "good"
+			} else if ors[i] < 1 {
+				out.Rows[i].Leaning = "problematic"
+			}
+		}
+	}
+	idx := make([]int, len(out.Rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(x, y int) bool {
+		a, b := ors[idx[x]], ors[idx[y]]
+		if math.IsNaN(a) != math.IsNaN(b) {
+			return !math.IsNaN(a)
+		}
+		return a > b
+	})
+	rows := make([]PracticeRow, len(idx))
+	for i, j := range idx {
+		rows[i] = out.Rows[j]
+	}
+	out.Rows = rows
+	if opt.Limit > 0 && len(out.Rows) > opt.Limit {
+		out.Rows = out.Rows[:opt.Limit]
+	}
+	return out, nil
+}
