@@ -18,6 +18,7 @@ import (
 
 	"github.com/collate-project/collate/ingest"
 	"github.com/collate-project/collate/ingest/backup"
+	"github.com/collate-project/collate/ingest/demo"
 	"github.com/collate-project/collate/ingest/errs"
 	"github.com/collate-project/collate/schemas"
 )
@@ -102,12 +103,19 @@ func mustWrite(t *testing.T, w *ingest.Writer, es []*ingest.Export) {
 }
 
 // mustLoad fills a store with reviews of three boards in two nations, a
-// superseded version and a withdrawal. It returns how many reviews it wrote.
+// superseded version and a withdrawal, and a sample of the demo set from
+// every nation. It returns how many reviews it wrote.
 func mustLoad(t *testing.T, db *sql.DB) int {
 	t.Helper()
 	ctx := context.Background()
 	w := ingest.NewWriter(ingest.WriterOptions{DB: db})
 	es := exports(t, "BK", []string{"ENG-NE-NCL", "ENG-NE-GAT", "WLS-CV-CRF"}, 12)
+	if err := demo.Generate(demo.Options{Reviews: 60, Seed: 6}, func(_ int, e *ingest.Export) error {
+		es = append(es, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	mustWrite(t, w, es)
 	v2 := *es[0]
 	v2.Episodes = v2.Episodes[:1]

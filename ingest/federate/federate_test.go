@@ -19,6 +19,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/collate-project/collate/ingest"
+	"github.com/collate-project/collate/ingest/demo"
 	"github.com/collate-project/collate/ingest/errs"
 	"github.com/collate-project/collate/ingest/federate"
 	"github.com/collate-project/collate/schemas"
@@ -294,6 +295,47 @@ func TestRollUp(t *testing.T) {
 			t.Errorf("the clashing review has %d versions in C, want its own 1", n)
 		}
 	})
+}
+
+// TestRollUpDemo rolls a sample of the demo set, split by nation into two
+// instances, up into a third: every review arrives with its rows intact.
+func TestRollUpDemo(t *testing.T) {
+	dir := t.TempDir()
+	england := mustStore(t, filepath.Join(dir, "england.duckdb"))
+	rest := mustStore(t, filepath.Join(dir, "rest.duckdb"))
+	national := mustStore(t, filepath.Join(dir, "national.duckdb"))
+	var eng, other []*ingest.Export
+	if err := demo.Generate(demo.Options{Reviews: 150, Seed: 11}, func(_ int, e *ingest.Export) error {
+		if e.Review.Nation == "ENG" {
+			eng = append(eng, e)
+		} else {
+			other = append(other, e)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, england, eng...)
+	mustWrite(t, rest, other...)
+	for _, src := range []*sql.DB{england, rest} {
+		sum := mustImport(t, national, mustExportTo(t, src, filepath.Join(t.TempDir(), "export")))
+		if sum.Conflicts != 0 || sum.Unchanged != 0 {
+			t.Errorf("summary %+v", sum)
+		}
+	}
+	// The national store holds exactly the union of the two.
+	want := reviewsOf(t, england, "")
+	for table, rs := range reviewsOf(t, rest, "") {
+		want[table] = append(want[table], rs...)
+	}
+	got := reviewsOf(t, national, "")
+	for table := range want {
+		sort.Strings(want[table])
+		sort.Strings(got[table])
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the national store differs from the union of the two (-union +national):\n%s", diff)
+	}
 }
 
 func mustExportTo(t *testing.T, db *sql.DB, dir string) string {
