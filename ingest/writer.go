@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -320,18 +319,8 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		if err := refreshAggregates(ctx, conn, partitionList(removedParts)); err != nil {
 			return err
 		}
-		contrib := newContributions()
-		for _, st := range toStore {
-			if slices.Contains(added, st.key) {
-				f, err := w.frame(ctx, conn, st.item.Export.Review.Frame)
-				if err != nil {
-					return err
-				}
-				contrib.add(st.item.Export, f)
-			}
-		}
-		if err := appendContributions(conn, contrib); err != nil {
-			return fmt.Errorf("ingest: aggregates: %w", err)
+		if err := addAggregates(ctx, conn, added); err != nil {
+			return err
 		}
 		return w.maybeCompact(ctx, conn)
 	})
