@@ -16,7 +16,6 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/collate-project/collate/ingest/errs"
-	"github.com/collate-project/collate/schemas"
 )
 
 // Writer owns every write of reviews to the store. DuckDB has one writer at a
@@ -31,40 +30,6 @@ type Writer struct {
 	// the aggregates together; it doubles each time, so compaction costs
 	// stay linear in what is stored.
 	compactAt int64
-	frames    map[FrameRef]*schemas.Frame
-}
-
-// frame returns a registered frame, reading the store's frames again when it
-// meets one it has not seen (one registered since the writer started).
-func (w *Writer) frame(ctx context.Context, conn *sql.Conn, ref FrameRef) (*schemas.Frame, error) {
-	if f, ok := w.frames[ref]; ok {
-		return f, nil
-	}
-	rows, err := conn.QueryContext(ctx, `SELECT body FROM frames`)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: read frames: %w", err)
-	}
-	defer rows.Close()
-	w.frames = map[FrameRef]*schemas.Frame{}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		f, err := schemas.ParseFrame([]byte(body))
-		if err != nil {
-			return nil, fmt.Errorf("ingest: stored frame: %w", err)
-		}
-		w.frames[FrameRef{f.ID, f.Version}] = f
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	f, ok := w.frames[ref]
-	if !ok {
-		return nil, errs.E(errs.Invalid, "frame %s@%s is not registered in this store", ref.ID, ref.Version)
-	}
-	return f, nil
 }
 
 // minCompactRows keeps small stores from compacting on every write.
