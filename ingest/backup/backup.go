@@ -41,6 +41,15 @@ type Manifest struct {
 	DataVersion string  `json:"data_version"`
 	DuckDB      string  `json:"duckdb_version"`
 	Tables      []Table `json:"tables"`
+	// Sequences are the ID sequences that have handed out values, so a
+	// restored store carries on after the last ID instead of reusing it.
+	Sequences []Sequence `json:"sequences,omitempty"`
+}
+
+// Sequence is the state of one ID sequence in a backup.
+type Sequence struct {
+	Name      string `json:"name"`
+	LastValue int64  `json:"last_value"`
 }
 
 // Table is one table's file in a backup.
@@ -169,7 +178,22 @@ func snapshotInto(ctx context.Context, db *sql.DB, dir string) (m Manifest, err 
 	if m.DataVersion, err = DataVersion(ctx, conn); err != nil {
 		return m, err
 	}
-	return m, nil
+	rows, err := conn.QueryContext(ctx, `
+		SELECT sequence_name, last_value FROM duckdb_sequences()
+		WHERE database_name = current_database() AND schema_name = 'main' AND last_value IS NOT NULL
+		ORDER BY sequence_name`)
+	if err != nil {
+		return m, fmt.Errorf("read sequences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sq Sequence
+		if err := rows.Scan(&sq.Name, &sq.LastValue); err != nil {
+			return m, err
+		}
+		m.Sequences = append(m.Sequences, sq)
+	}
+	return m, rows.Err()
 }
 
 // Queryer is what DataVersion reads through: a *sql.DB, *sql.Conn or *sql.Tx.

@@ -206,6 +206,13 @@ func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	src := mustStore(t, filepath.Join(dir, "a.duckdb"))
 	n := mustLoad(t, src)
+	// Rows whose IDs come from a sequence: a restored store must not hand
+	// the same IDs out again.
+	for range 3 {
+		if _, err := src.Exec(`INSERT INTO audit_log (occurred_at, actor, actor_kind, action) VALUES (now(), 'test', 'cli', 'backup.test')`); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	m, err := backup.Snapshot(ctx, src, filepath.Join(dir, "backup"))
 	if err != nil {
@@ -236,6 +243,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	w := ingest.NewWriter(ingest.WriterOptions{DB: dst})
 	mustWrite(t, w, exports(t, "AFTER", []string{"WLS-CV-CRF"}, 2))
+	if _, err := dst.Exec(`INSERT INTO audit_log (occurred_at, actor, actor_kind, action) VALUES (now(), 'test', 'cli', 'after.restore')`); err != nil {
+		t.Errorf("a new audit entry after restore: %v", err)
+	}
 	v3 := exports(t, "BK", []string{"ENG-NE-NCL"}, 1)[0]
 	receipts, err := w.Write(ctx, []ingest.Item{{Export: v3, Source: "again.json"}})
 	if err != nil || receipts[0].Outcome != ingest.Superseded || receipts[0].Version != 3 {

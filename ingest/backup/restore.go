@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -242,6 +243,45 @@ func loadTables(ctx context.Context, conn *sql.Conn, dir string, m Manifest) err
 	}
 	if dv != m.DataVersion {
 		return errs.E(errs.Invalid, "the restored reviews have data version %s, the manifest expects %s; nothing was restored", dv, m.DataVersion)
+	}
+	for _, sq := range m.Sequences {
+		if err := advanceSequence(ctx, conn, sq, m.SchemaVersion); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sequenceName is what a sequence of Collate's schema may be called; the
+// name goes into SQL as an identifier, so nothing else is accepted.
+var sequenceName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// advanceSequence moves a freshly created sequence on to the value it had
+// when the backup was taken. DuckDB has no statement to set a sequence, so
+// it draws the values it had already handed out.
+func advanceSequence(ctx context.Context, conn *sql.Conn, sq Sequence, schemaVersion int) error {
+	if !sequenceName.MatchString(sq.Name) {
+		return errs.E(errs.Invalid, "%s: sequence name %q is not one Collate uses", ManifestName, sq.Name)
+	}
+	var start, step int64
+	err := conn.QueryRowContext(ctx, `SELECT start_value, increment_by FROM duckdb_sequences()
+		WHERE schema_name = 'main' AND sequence_name = ?`, sq.Name).Scan(&start, &step)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.E(errs.Invalid, "the backup has a sequence %s that schema version %d does not have", sq.Name, schemaVersion)
+	}
+	if err != nil {
+		return fmt.Errorf("sequence %s: %w", sq.Name, err)
+	}
+	if step == 0 || (sq.LastValue-start)%step != 0 || (sq.LastValue-start)/step < 0 {
+		return errs.E(errs.Invalid, "%s: sequence %s cannot have reached %d from %d in steps of %d", ManifestName, sq.Name, sq.LastValue, start, step)
+	}
+	var last int64
+	if err := conn.QueryRowContext(ctx, `SELECT max(nextval('`+sq.Name+`')) FROM range(?)`,
+		(sq.LastValue-start)/step+1).Scan(&last); err != nil {
+		return fmt.Errorf("sequence %s: %w", sq.Name, err)
+	}
+	if last != sq.LastValue {
+		return fmt.Errorf("sequence %s reached %d, want %d", sq.Name, last, sq.LastValue)
 	}
 	return nil
 }
