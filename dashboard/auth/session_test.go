@@ -252,3 +252,40 @@ func TestLoginBackoffAndLockout(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentLogins signs in and fails to sign in from many goroutines
+// at once: the store serialises its writes, so DuckDB's optimistic
+// concurrency never turns a login into a conflict error.
+func TestConcurrentLogins(t *testing.T) {
+	s, clk, _ := mustStore(t)
+	mustUser(t, s, "erin", auth.Scope{Role: auth.RoleNationalResearcher})
+	mustUser(t, s, "finn", auth.Scope{Role: auth.RoleNationalResearcher})
+	ctx := context.Background()
+	errc := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			var err error
+			switch i % 2 {
+			case 0:
+				var ns auth.NewSession
+				if ns, err = s.Login(ctx, "erin", pw, "127.0.0.1"); err == nil {
+					_, _, err = s.Session(ctx, ns.ID)
+				}
+			case 1:
+				if _, lerr := s.Login(ctx, "finn", "wrong password!!", "127.0.0.1"); lerr != auth.ErrLoginFailed {
+					err = lerr
+				}
+			}
+			errc <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+	clk.Advance(time.Hour)
+	if u, _ := s.User(ctx, "finn"); u.FailedLogins < 1 || u.FailedLogins > 8 {
+		t.Errorf("finn has %d failures recorded, want 1 to 8 (back-off refuses some without counting)", u.FailedLogins)
+	}
+}
