@@ -124,7 +124,8 @@ func childQuery(table string) string {
 //
 // In CSV, text that a spreadsheet would run as a formula (starting with =,
 // +, -, @ and the like) gets a leading apostrophe, as xlsx.SafeCell does;
-// CSV exports are for reading, Parquet ones for Import.
+// CSV exports are for reading and leave out review_bodies, Parquet ones are
+// also for Import.
 func Export(ctx context.Context, db *sql.DB, dir, format string) (Manifest, error) {
 	if format != Parquet && format != CSV {
 		return Manifest{}, errs.E(errs.Invalid, "export format %q is not known; use parquet or csv", format)
@@ -193,6 +194,9 @@ func exportInto(ctx context.Context, db *sql.DB, dir, format string) (m Manifest
 		return m, fmt.Errorf("read schema version: %w", err)
 	}
 	for _, t := range tables {
+		if format == CSV && t.name == "review_bodies" {
+			continue // only an import needs the bodies, and it reads Parquet
+		}
 		query := t.query
 		if format == CSV {
 			if query, err = safeCSVQuery(ctx, conn, query); err != nil {

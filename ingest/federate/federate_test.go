@@ -536,6 +536,9 @@ func TestCSVExportIsSafe(t *testing.T) {
 	if diff := cmp.Diff(want, titles); diff != "" {
 		t.Errorf("episode titles in CSV (-want +got):\n%s", diff)
 	}
+	if _, ok := m.Table("review_bodies"); ok {
+		t.Error("a CSV export has review_bodies")
+	}
 	ft, _ := m.Table("episode_factors")
 	if got := csvColumn(t, filepath.Join(out, ft.Files[0].Path), "detail")[0]; got != "'+44 staff" {
 		t.Errorf("factor detail in CSV: %q", got)
