@@ -2,16 +2,19 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/collate-project/collate/dashboard/auth"
+	"github.com/collate-project/collate/ingest"
 )
 
 func auditCommand() command {
@@ -161,4 +164,24 @@ func printable(s string) string {
 		return s
 	}
 	return q
+}
+
+// cliContext is ctx carrying the command-line principal, named after the
+// OS user who ran collate.
+func cliContext(ctx context.Context) context.Context {
+	name := "cli"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = "cli:" + u.Username
+	}
+	return auth.WithPrincipal(ctx, auth.CLI(name))
+}
+
+// auditReceipts records what a command-line ingest stored (ingest, import).
+func (r *runner) auditReceipts(ctx context.Context, db *sql.DB, receipts []ingest.Receipt) error {
+	return auth.New(auth.Options{DB: db, Logger: r.log}).AuditReceipts(cliContext(ctx), receipts)
+}
+
+// auditWithdraw records a withdrawal made on the command line.
+func (r *runner) auditWithdraw(ctx context.Context, db *sql.DB, reviewID, reason string) error {
+	return auth.New(auth.Options{DB: db, Logger: r.log}).AuditWithdraw(cliContext(ctx), reviewID, reason)
 }

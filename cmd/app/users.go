@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -149,12 +148,8 @@ func (r *runner) openAuth(ctx context.Context) (*auth.Store, context.Context, fu
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	name := "cli"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = "cli:" + u.Username
-	}
 	s := auth.New(auth.Options{DB: db, Logger: r.log})
-	return s, auth.WithPrincipal(ctx, auth.CLI(name)), func() { db.Close() }, nil
+	return s, cliContext(ctx), func() { db.Close() }, nil
 }
 
 func runUsers(ctx context.Context, r *runner) error {

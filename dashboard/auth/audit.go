@@ -67,41 +67,67 @@ type Entry struct {
 // (WithPrincipal), RemoteAddr from ctx (WithRemoteAddr), Outcome with ok.
 // Callers must treat a failure to audit as a failure of the action.
 func (s *Store) Audit(ctx context.Context, e Entry) error {
-	if e.At.IsZero() {
-		e.At = s.clock()
+	return s.AuditAll(ctx, []Entry{e})
+}
+
+// auditChunk is how many entries one INSERT writes.
+const auditChunk = 200
+
+// AuditAll writes entries in one transaction, filled in as Audit does; a
+// bulk ingest of thousands of reviews costs a few statements, not one each.
+func (s *Store) AuditAll(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	if e.Actor == "" || e.ActorKind == "" {
-		p, _ := PrincipalFrom(ctx)
-		if e.Actor == "" {
-			e.Actor = p.Actor()
-		}
-		if e.ActorKind == "" {
-			e.ActorKind = p.Kind
-		}
-	}
-	if e.RemoteAddr == "" {
-		e.RemoteAddr = remoteAddrFrom(ctx)
-	}
-	if e.Outcome == "" {
-		e.Outcome = OutcomeOK
-	}
-	if e.Action == "" {
-		return fmt.Errorf("audit: entry without an action")
-	}
-	detail := []byte("{}")
-	if len(e.Detail) > 0 {
-		var err error
-		if detail, err = json.Marshal(e.Detail); err != nil {
-			return fmt.Errorf("audit %s: detail: %w", e.Action, err)
-		}
-	}
+	p, _ := PrincipalFrom(ctx)
+	addr, now := remoteAddrFrom(ctx), s.clock()
+	args := make([]any, 0, 8*min(len(entries), auditChunk))
 	// An audit entry must be written even when the request that caused it
 	// has just been cancelled.
 	ctx = context.WithoutCancel(ctx)
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (occurred_at, actor, actor_kind, action, target, outcome, detail, remote_addr)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.At.UTC(), e.Actor, string(e.ActorKind), string(e.Action), e.Target, string(e.Outcome), string(detail), e.RemoteAddr); err != nil {
-		return fmt.Errorf("audit %s %s: %w", e.Action, e.Target, err)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer tx.Rollback()
+	for start := 0; start < len(entries); start += auditChunk {
+		chunk := entries[start:min(start+auditChunk, len(entries))]
+		args = args[:0]
+		for _, e := range chunk {
+			if e.Action == "" {
+				return fmt.Errorf("audit: entry without an action")
+			}
+			if e.At.IsZero() {
+				e.At = now
+			}
+			if e.Actor == "" {
+				e.Actor = p.Actor()
+			}
+			if e.ActorKind == "" {
+				e.ActorKind = p.Kind
+			}
+			if e.RemoteAddr == "" {
+				e.RemoteAddr = addr
+			}
+			if e.Outcome == "" {
+				e.Outcome = OutcomeOK
+			}
+			detail := []byte("{}")
+			if len(e.Detail) > 0 {
+				if detail, err = json.Marshal(e.Detail); err != nil {
+					return fmt.Errorf("audit %s: detail: %w", e.Action, err)
+				}
+			}
+			args = append(args, e.At.UTC(), e.Actor, string(e.ActorKind), string(e.Action), e.Target, string(e.Outcome), string(detail), e.RemoteAddr)
+		}
+		q := `INSERT INTO audit_log (occurred_at, actor, actor_kind, action, target, outcome, detail, remote_addr) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?), `, len(chunk)), ", ")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("audit %s %s: %w", chunk[0].Action, chunk[0].Target, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
@@ -110,6 +136,7 @@ func (s *Store) Audit(ctx context.Context, e Entry) error {
 // for a new review, a supersession for a new version of an existing one, and
 // a failed upload for a rejected file. Unchanged files are not recorded.
 func (s *Store) AuditReceipts(ctx context.Context, receipts []ingest.Receipt) error {
+	var entries []Entry
 	for _, r := range receipts {
 		e := Entry{Target: r.ReviewID, Detail: map[string]any{"source": r.Source, "version": r.Version, "content_sha256": r.SHA256}}
 		switch r.Outcome {
@@ -125,11 +152,9 @@ func (s *Store) AuditReceipts(ctx context.Context, receipts []ingest.Receipt) er
 		default:
 			continue
 		}
-		if err := s.Audit(ctx, e); err != nil {
-			return err
-		}
+		entries = append(entries, e)
 	}
-	return nil
+	return s.AuditAll(ctx, entries)
 }
 
 // AuditFilter selects audit entries. Zero fields do not filter.

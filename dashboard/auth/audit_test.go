@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,30 @@ func TestAuditExport(t *testing.T) {
 	}
 	if diff := cmp.Diff(es, doc.Entries); diff != "" {
 		t.Errorf("json round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestAuditAllInChunks(t *testing.T) {
+	s, _, db := mustStore(t)
+	entries := make([]auth.Entry, 450)
+	for i := range entries {
+		entries[i] = auth.Entry{Action: auth.ActionUpload, Target: fmt.Sprintf("B-%d", i)}
+	}
+	if err := s.AuditAll(cli(), entries); err != nil {
+		t.Fatal(err)
+	}
+	var n, distinct int
+	if err := db.QueryRow(`SELECT count(*), count(DISTINCT target) FROM audit_log WHERE actor = 'tester' AND actor_kind = 'cli'`).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n != 450 || distinct != 450 {
+		t.Fatalf("%d entries, %d targets; want 450", n, distinct)
+	}
+	bad := append(entries[:3:3], auth.Entry{Target: "no action"})
+	if err := s.AuditAll(cli(), bad); err == nil {
+		t.Fatal("an entry without an action was accepted")
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM audit_log`).Scan(&n); err != nil || n != 450 {
+		t.Fatalf("a refused batch left %d entries (want 450): all or nothing", n)
 	}
 }
