@@ -53,13 +53,20 @@ type echartsChart interface {
 // description and decals, no animation, tooltips drawn as canvas text so no
 // label is ever parsed as HTML) and marshals the envelope.
 func finish(c echartsChart, drill map[string]string) template.JS {
+	return finishDecals(c, drill, true)
+}
+
+// finishDecals is finish with decal patterns switched off for charts whose
+// every area is labelled (heatmaps, treemaps, flows, networks): there the
+// patterns only make labels harder to read.
+func finishDecals(c echartsChart, drill map[string]string, decals bool) template.JS {
 	c.Validate()
 	m := c.JSON()
 	delete(m, "toolbox")
 	delete(m, "title")
 	m["animation"] = false
 	m["color"] = palette
-	m["aria"] = map[string]any{"enabled": true, "decal": map[string]any{"show": true}}
+	m["aria"] = map[string]any{"enabled": true, "decal": map[string]any{"show": decals}}
 	tooltip := map[string]any{"renderMode": "richText", "confine": true}
 	if t, ok := m["tooltip"].(*opts.Tooltip); ok && t != nil && t.Trigger != "" {
 		tooltip["trigger"] = t.Trigger
@@ -254,8 +261,25 @@ func heatmap(cols, rows []string, cells [][]analytics.Figure, scale float64, val
 		charts.WithVisualMapOpts(opts.VisualMap{Calculable: opts.Bool(true), Min: 0, Max: float32(math.Ceil(max)), Orient: "horizontal", Left: "center", Bottom: "0",
 			Text: []string{valueName + " high", "low"}, InRange: &opts.VisualMapInRange{Color: []string{"#f3f7fb", "#6baed6", "#08306b"}}}),
 	)
-	h.AddSeries(valueName, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Color: "#0b0c0c", BackgroundColor: "#ffffff", Padding: "2"}))
-	return finish(h, drill)
+	h.AddSeries(valueName, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Color: "#0b0c0c", BackgroundColor: "#ffffff"}))
+	// Suppressed cells have no value, so the heatmap leaves them blank; a
+	// second series writes "c" in each, so a gap never reads as zero or as
+	// missing data.
+	var sup []opts.ScatterData
+	for r := range rows {
+		for c := range cols {
+			if cells[r][c].Suppressed() {
+				sup = append(sup, opts.ScatterData{Name: rows[r], Value: []any{c, r}, SymbolSize: 1})
+			}
+		}
+	}
+	if len(sup) > 0 {
+		sc := charts.NewScatter()
+		sc.AddSeries("suppressed (c)", sup, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "c", Color: "#0b0c0c", FontWeight: "bold", Position: "inside"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: "#0b0c0c"}))
+		h.Overlap(sc)
+	}
+	return finishDecals(h, drill, false)
 }
 
 // treeNode is one node of a treemap.
@@ -291,7 +315,7 @@ func treemap(name string, nodes []treeNode) template.JS {
 			{ItemStyle: &opts.ItemStyle{BorderColor: "#ffffff", BorderWidth: 2, GapWidth: 1}},
 		},
 	}), charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Color: "#ffffff"}))
-	return finish(t, drill)
+	return finishDecals(t, drill, false)
 }
 
 // netNode and netLink make a co-occurrence network.
@@ -336,8 +360,9 @@ func network(nodes []netNode, links []netLink) template.JS {
 			LineStyle: &opts.LineStyle{Width: float32(round(1+5*l.Weight/maxW, 1)), Opacity: opts.Float(0.7), Color: "#484949"}}
 	}
 	g.AddSeries("co-occurrence", gn, gl, charts.WithGraphChartOpts(opts.GraphChart{Layout: "circular", Roam: opts.Bool(false)}),
-		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: "#0b0c0c"}))
-	return finish(g, drill)
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: "#0b0c0c"}),
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Left, s.Right, s.Top, s.Bottom = "20%", "30%", "8%", "8%" }))
+	return finishDecals(g, drill, false)
 }
 
 // flow is one link of a Sankey diagram.
@@ -368,8 +393,9 @@ func sankey(flows []flow, drill map[string]string) template.JS {
 	}
 	s.AddSeries("flows", nodes, links,
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Color: "#0b0c0c"}),
-		charts.WithLineStyleOpts(opts.LineStyle{Color: "source", Curveness: 0.5, Opacity: opts.Float(0.45)}))
-	return finish(s, drill)
+		charts.WithLineStyleOpts(opts.LineStyle{Color: "source", Curveness: 0.5, Opacity: opts.Float(0.45)}),
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Left, s.Right = "2%", "30%" }))
+	return finishDecals(s, drill, false)
 }
 
 // funnelPoint is one board in a funnel plot.

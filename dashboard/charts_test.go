@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -155,5 +156,58 @@ func TestXSSReviewPage(t *testing.T) {
 	titles := findAll(doc, byClass("episode-title"))
 	if len(titles) == 0 || !strings.Contains(text(titles[0]), xssScript) {
 		t.Errorf("the episode title is not shown as text")
+	}
+}
+
+// TestRealSuppression looks at a region's boards through a researcher
+// without a grant: on the real store, small boards' figures are "c" in the
+// table and have no value in the chart.
+func TestRealSuppression(t *testing.T) {
+	f := mustFixture(t)
+	s := mustServerAs(t, f.db, f.writer, slog.New(slog.DiscardHandler), suppressedViewer)
+	f.http.Config.Handler = s.Handler()
+	resp, body := f.get(t, "/factors/FL.WORK.03?collection=ENG-NE")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	doc := mustParse(t, body)
+	table := findAll(doc, byID("factor_places-table"))
+	if len(table) != 1 {
+		t.Fatal("no places table")
+	}
+	sup := findAll(table[0], byAttr("data-suppressed", "true"))
+	if len(sup) == 0 {
+		t.Fatal("no suppressed cell among the boards of a region with a few hundred reviews in the UK")
+	}
+	for _, c := range sup {
+		if text(c) != "c" {
+			t.Errorf("suppressed cell shows %q", text(c))
+		}
+	}
+	raw := text(findAll(doc, byID("factor_places-options"))[0])
+	var env struct {
+		Options struct {
+			Series []struct {
+				Type string `json:"type"`
+				Data []struct {
+					Value []any `json:"value"`
+				} `json:"data"`
+			} `json:"series"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal([]byte(raw), &env); err != nil {
+		t.Fatal(err)
+	}
+	dashes := 0
+	for _, d := range env.Options.Series[0].Data {
+		if len(d.Value) == 3 && d.Value[2] == "-" {
+			dashes++
+		}
+	}
+	if dashes == 0 {
+		t.Error("no suppressed cell in the heatmap data")
+	}
+	if len(env.Options.Series) < 2 || env.Options.Series[1].Type != "scatter" {
+		t.Error("suppressed heatmap cells are not labelled c")
 	}
 }

@@ -30,14 +30,26 @@ func demoExports(t testing.TB) []*ingest.Export {
 	return append(out, xssExport(t))
 }
 
+// testViewer sees every collection in full, so drill-down, review lists and
+// review pages can be tested; suppression is tested with suppressedViewer.
+var testViewer = analytics.Viewer{Role: analytics.RoleAdmin, Unsuppressed: true, Name: "test"}
+
+// suppressedViewer is a national researcher without a grant: every figure
+// about fewer than k reviews is suppressed for them.
+var suppressedViewer = analytics.Viewer{Role: analytics.RoleNationalResearcher, Name: "researcher"}
+
 // mustServer builds the dashboard exactly as cmd does.
 func mustServer(t testing.TB, db *sql.DB, w *ingest.Writer, log *slog.Logger) *dashboard.Server {
+	return mustServerAs(t, db, w, log, testViewer)
+}
+
+func mustServerAs(t testing.TB, db *sql.DB, w *ingest.Writer, log *slog.Logger, v analytics.Viewer) *dashboard.Server {
 	t.Helper()
 	s, err := dashboard.New(dashboard.Options{
 		Analytics:     mustAnalytics(t, db, log),
 		Writer:        w,
 		Logger:        log,
-		DefaultViewer: analytics.Viewer{Role: analytics.RoleAdmin, Name: "test"},
+		DefaultViewer: v,
 		Now:           fixedNow,
 	})
 	if err != nil {
