@@ -294,6 +294,13 @@ func (r *runner) openStore(ctx context.Context) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", r.cfg.DB, err)
 	}
+	// Fold a write-ahead log left by a crash into the file before anything
+	// reads: DuckDB 1.5.6 can otherwise persist indexes that miss replayed
+	// rows (duckdb/duckdb#23788), and a later ingest would not see them.
+	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: checkpoint: %w", r.cfg.DB, err)
+	}
 	if err := ingest.Migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", r.cfg.DB, err)
