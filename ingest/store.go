@@ -21,12 +21,15 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	current, err := schemaVersion(ctx, conn)
+	applied, err := appliedVersions(ctx, conn)
 	if err != nil {
 		return err
 	}
+	// Apply every step not yet recorded, not only those above the highest:
+	// steps are numbered in ranges by area, so a lower number can arrive
+	// after a higher one has been applied.
 	for _, m := range schemas.Migrations() {
-		if m.Version <= current {
+		if applied[m.Version] {
 			continue
 		}
 		if err := inTx(ctx, conn, func() error {
@@ -58,6 +61,26 @@ func SchemaVersion(ctx context.Context, db *sql.DB) (int, error) {
 	}
 	defer conn.Close()
 	return schemaVersion(ctx, conn)
+}
+
+func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
+	out := map[int]bool{}
+	if v, err := schemaVersion(ctx, conn); err != nil || v == 0 {
+		return out, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_version`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema versions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 func schemaVersion(ctx context.Context, conn *sql.Conn) (int, error) {
