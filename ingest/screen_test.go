@@ -34,6 +34,7 @@ func TestScreenRefuses(t *testing.T) {
 		{"landline 0191", "landline 0191 498 0000 recorded", idPhone, "0191 498 0000"},
 		{"landline bracketed area code", "number (0191) 498 0000 recorded", idPhone, "(0191) 498 0000"},
 		{"London landline", "ring 020 7946 0958 after 5", idPhone, "020 7946 0958"},
+		{"London landline bracketed", "call (020) 7946 0958 now", idPhone, "(020) 7946 0958"},
 		{"+44 with bracketed zero", "ring +44 (0)20 7946 0958 after 5", idPhone, "+44 (0)20 7946 0958"},
 		{"0044 form", "ring 0044 20 7946 0958 after 5", idPhone, "0044 20 7946 0958"},
 		{"03 number", "the helpline 0306 999 0000 was", idPhone, "0306 999 0000"},
@@ -94,6 +95,8 @@ func TestScreenRefuses(t *testing.T) {
 		{"capitals", "Mr SMITH said", idName, "SMITH"},
 		{"accented", "Dr Ó Súilleabháin said", idName, "Ó Súilleabháin"},
 		{"after bracket", "the GP (Dr Patel) said", idName, "Patel"},
+		{"possessive", "Mrs Smith's house", idName, "Smith"},
+		{"charity named after a person", "Dr Barnardo's family support", idName, "Barnardo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
