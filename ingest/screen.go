@@ -103,6 +103,19 @@ func screenExport(name string, e *Export, ps []Problem) []Problem {
 	return w.ps
 }
 
+// ScreenText screens one piece of free text that is not (yet) a field of an
+// export, such as a workbook cell, exactly as Check screens each field. It
+// returns a problem for each identifier found, located at loc, with a masked
+// excerpt; none when the text is clean.
+func ScreenText(file, loc, text string) Problems {
+	w := screener{name: file}
+	w.screen(text, fieldPtr{literal: loc})
+	if len(w.ps) == 0 {
+		return nil
+	}
+	return w.ps
+}
+
 type screener struct {
 	name  string
 	ps    []Problem
@@ -112,7 +125,31 @@ type screener struct {
 
 // text screens one field. The pointer is a format with up to two indexes,
 // built only when something is found, so clean text costs no allocation.
-func (w *screener) text(s, ptr string, i, j int) {
+func (w *screener) text(s, format string, i, j int) {
+	w.screen(s, fieldPtr{format: format, i: i, j: j})
+}
+
+// fieldPtr is a location built on demand: a literal, or a pointer format
+// with up to two indexes.
+type fieldPtr struct {
+	literal string
+	format  string
+	i, j    int
+}
+
+func (p fieldPtr) String() string {
+	switch {
+	case p.format == "":
+		return p.literal
+	case strings.Count(p.format, "%d") == 1:
+		return fmt.Sprintf(p.format, p.i)
+	case strings.Count(p.format, "%d") == 2:
+		return fmt.Sprintf(p.format, p.i, p.j)
+	}
+	return p.format
+}
+
+func (w *screener) screen(s string, at fieldPtr) {
 	if s == "" || w.found >= MaxProblems {
 		return
 	}
@@ -120,12 +157,7 @@ func (w *screener) text(s, ptr string, i, j int) {
 	if len(w.buf) == 0 {
 		return
 	}
-	switch strings.Count(ptr, "%d") {
-	case 1:
-		ptr = fmt.Sprintf(ptr, i)
-	case 2:
-		ptr = fmt.Sprintf(ptr, i, j)
-	}
+	ptr := at.String()
 	star := maskOf(s, w.buf)
 	for _, f := range w.buf {
 		if w.found >= MaxProblems {

@@ -287,6 +287,19 @@ func TestScreenProblemInValidate(t *testing.T) {
 	}
 }
 
+func TestScreenText(t *testing.T) {
+	got := ScreenText("book.xlsx", "Episodes!C4", "Ring 07700 900123 (100%d sure)")
+	want := Problems{{File: "book.xlsx", Location: "Episodes!C4",
+		Message:  `identifying information (a phone number): "Ring 07*** ****** (100%d sure)"`,
+		Expected: screenExpected, Hint: idKinds[idPhone].hint}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ScreenText (-want +got):\n%s", diff)
+	}
+	if got := ScreenText("book.xlsx", "Episodes!C5", "Ms A met the social worker."); got != nil {
+		t.Errorf("ScreenText refused clean text: %v", got)
+	}
+}
+
 func TestScreenStopsAtMaxProblems(t *testing.T) {
 	v := mustValidator(t)
 	e := mustExample(t)
