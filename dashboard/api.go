@@ -136,7 +136,7 @@ func (s *Server) api(c *gin.Context, call func(p *params, v analytics.Viewer, se
 }
 
 func (s *Server) apiCollections(c *gin.Context) error {
-	cols, err := s.opts.Analytics.Collections(c.Request.Context(), viewerFrom(c))
+	cols, err := s.an.Collections(c.Request.Context(), viewerFrom(c))
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Server) apiCollections(c *gin.Context) error {
 }
 
 func (s *Server) apiFrame(c *gin.Context) error {
-	f, err := s.opts.Analytics.Frame(c.Request.Context(), c.Query("frame"))
+	f, err := s.an.Frame(c.Request.Context(), c.Query("frame"))
 	if err != nil {
 		return err
 	}
@@ -155,13 +155,13 @@ func (s *Server) apiFrame(c *gin.Context) error {
 
 func (s *Server) apiOverview(c *gin.Context) error {
 	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
-		return s.opts.Analytics.Overview(c.Request.Context(), v, sel)
+		return s.an.Overview(c.Request.Context(), v, sel)
 	})
 }
 
 func (s *Server) apiProcess(c *gin.Context) error {
 	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
-		return s.opts.Analytics.Process(c.Request.Context(), v, sel)
+		return s.an.Process(c.Request.Context(), v, sel)
 	})
 }
 
@@ -171,7 +171,7 @@ func (s *Server) apiRecurrence(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Recurrence(c.Request.Context(), v, sel, opt)
+		return s.an.Recurrence(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -182,7 +182,7 @@ func (s *Server) apiBreakdown(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Breakdown(c.Request.Context(), v, sel, opt)
+		return s.an.Breakdown(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -195,7 +195,7 @@ func (s *Server) apiCompare(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Compare(c.Request.Context(), v, sel, opt)
+		return s.an.Compare(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -212,7 +212,7 @@ func (s *Server) apiFunnel(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Funnel(c.Request.Context(), v, sel, opt)
+		return s.an.Funnel(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -223,7 +223,7 @@ func (s *Server) apiTrends(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Trends(c.Request.Context(), v, sel, opt)
+		return s.an.Trends(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -234,7 +234,7 @@ func (s *Server) apiRepeated(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.RepeatedLessons(c.Request.Context(), v, sel, opt)
+		return s.an.RepeatedLessons(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -248,7 +248,7 @@ func (s *Server) apiCoOccurrence(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.CoOccurrence(c.Request.Context(), v, sel, opt)
+		return s.an.CoOccurrence(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -258,7 +258,7 @@ func (s *Server) apiFlows(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Flows(c.Request.Context(), v, sel, opt)
+		return s.an.Flows(c.Request.Context(), v, sel, opt)
 	})
 }
 
@@ -268,13 +268,13 @@ func (s *Server) apiGoodPractice(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.GoodPractice(c.Request.Context(), v, sel, opt)
+		return s.an.GoodPractice(c.Request.Context(), v, sel, opt)
 	})
 }
 
 func (s *Server) apiRecommendations(c *gin.Context) error {
 	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
-		return s.opts.Analytics.Recommendations(c.Request.Context(), v, sel)
+		return s.an.Recommendations(c.Request.Context(), v, sel)
 	})
 }
 
@@ -300,7 +300,7 @@ func (s *Server) apiEpisodes(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Episodes(c.Request.Context(), v, sel, q)
+		return s.an.Episodes(c.Request.Context(), v, sel, q)
 	})
 }
 
@@ -319,7 +319,7 @@ func (s *Server) apiEpisodesCSV(c *gin.Context) error {
 	if q.PerPage == 0 {
 		q.PerPage = 500
 	}
-	eps, err := s.opts.Analytics.Episodes(c.Request.Context(), viewerFrom(c), sel, q)
+	eps, err := s.an.Episodes(c.Request.Context(), viewerFrom(c), sel, q)
 	if err != nil {
 		return err
 	}
@@ -340,12 +340,12 @@ func (s *Server) apiReviews(c *gin.Context) error {
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.opts.Analytics.Reviews(c.Request.Context(), v, sel, q)
+		return s.an.Reviews(c.Request.Context(), v, sel, q)
 	})
 }
 
 func (s *Server) apiReview(c *gin.Context) error {
-	rd, err := s.opts.Analytics.Review(c.Request.Context(), viewerFrom(c), c.Param("id"))
+	rd, err := s.an.Review(c.Request.Context(), viewerFrom(c), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ const UK = analytics.UK
 // the saved collections analytics offers. When analytics cannot list them the
 // geography alone is offered.
 func (s *Server) pickerGroups(c *gin.Context) []collectionGroup {
-	cols, err := s.opts.Analytics.Collections(c.Request.Context(), viewerFrom(c))
+	cols, err := s.an.Collections(c.Request.Context(), viewerFrom(c))
 	if err != nil || cols == nil || len(cols.Saved) == 0 {
 		return s.picker
 	}

@@ -30,7 +30,7 @@ func (s *Server) handleCompare(c *gin.Context) error {
 	ctx := c.Request.Context()
 	vm := comparePage{Base: s.base(c, "Compare")}
 	vm.HasCharts = true
-	cmp, err := s.opts.Analytics.Compare(ctx, r.v, r.sel, analytics.CompareOptions{Tree: analytics.TreeFactor})
+	cmp, err := s.an.Compare(ctx, r.v, r.sel, analytics.CompareOptions{Tree: analytics.TreeFactor})
 	if vm.Note, err = s.soft(c, "comparison", err); err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) funnelChart(r *request, code string) (*ChartView, error) {
 		cv.Empty = "Choose a factor to draw its funnel plot."
 		return r.chart(cv), nil
 	}
-	fu, err := s.opts.Analytics.Funnel(r.c.Request.Context(), r.v, r.sel, analytics.FunnelOptions{Tree: analytics.TreeFactor, Code: code})
+	fu, err := s.an.Funnel(r.c.Request.Context(), r.v, r.sel, analytics.FunnelOptions{Tree: analytics.TreeFactor, Code: code})
 	if cv.Empty, err = s.soft(r.c, cv.ID, err); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -47,11 +48,22 @@ type Options struct {
 	MaxUploadFiles int
 	// Now is the clock for provenance lines; time.Now when nil.
 	Now func() time.Time
+	// Ready reports whether the store is open, migrated and answering, for
+	// /readyz (health.go); nil means ready whenever the server answers.
+	Ready func(ctx context.Context) error
+	// Metrics records requests and uploads (metrics.go); nil records nothing.
+	Metrics *Metrics
+	// CacheEntries is how many analytics results are kept for reuse (1000
+	// when 0; a negative number turns the cache off). Results are kept per
+	// viewer and cleared by every stored upload.
+	CacheEntries int
 }
 
 // Server is the dashboard and API. It is safe for concurrent use.
 type Server struct {
 	opts   Options
+	an     Analytics // opts.Analytics behind the result cache
+	cache  *cache    // nil when off
 	log    *slog.Logger
 	engine *gin.Engine
 	pages  *pageSet
@@ -101,6 +113,15 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, log: opts.Logger, pages: pages, assets: a, geo: opts.Geography}
+	s.an = opts.Analytics
+	if opts.CacheEntries >= 0 {
+		n := opts.CacheEntries
+		if n == 0 {
+			n = 1000
+		}
+		s.cache = newCache(opts.Analytics, n)
+		s.an = s.cache
+	}
 	s.picker = collectionGroups(opts.Geography)
 	s.builtinFrame = frameInfo(schemas.BuiltinFrames()[0])
 	ginMode.Do(func() { gin.SetMode(gin.ReleaseMode) })

@@ -28,7 +28,7 @@ func (s *Server) handleFactors(c *gin.Context) error {
 	cv := &ChartView{ID: "factors_framework", Title: "The contributory factor framework",
 		Description: "Every level, factor type and factor of the frame, sized by the number of reviews citing it. Choose a factor to see its own page.",
 		Size:        "lg"}
-	rec, err := s.opts.Analytics.Recurrence(c.Request.Context(), r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreeFactor, Splits: true})
+	rec, err := s.an.Recurrence(c.Request.Context(), r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreeFactor, Splits: true})
 	if cv.Empty, err = s.soft(c, cv.ID, err); err != nil {
 		return err
 	}
@@ -128,44 +128,47 @@ func (s *Server) handleFactor(c *gin.Context) error {
 	vm := factorPage{Base: s.base(c, "Factor "+nodeLabel(node)), Node: node}
 	vm.HasCharts = true
 
-	rec, err := s.opts.Analytics.Recurrence(ctx, r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreeFactor, Codes: []string{code}, Splits: true})
-	if vm.HeadlineNote, err = s.soft(c, "factor recurrence", err); err != nil {
-		return err
-	}
-	if rec != nil && len(rec.Rows) > 0 {
-		row := rec.Rows[0]
-		vm.Headline = []Headline{
-			{Label: "Reviews citing it", Value: countCell(row.Reviews)},
-			{Label: "Share of reviews coded", Value: percentText(row.Share), Note: intervalNote(row.Interval)},
-			{Label: "Episodes citing it", Value: countCell(row.Episodes)},
-			{Label: "Supported good practice", Value: countCell(splitCount(row.Splits, "influence", "supported_good")), Note: "reviews"},
-			{Label: "Made problematic practice more likely", Value: countCell(splitCount(row.Splits, "influence", "made_problematic_more_likely")), Note: "reviews"},
-		}
-	}
-	if vm.Regions, err = s.factorRegions(r, node); err != nil {
-		return err
-	}
-	if vm.Trend, err = s.factorTrend(r, node); err != nil {
-		return err
-	}
-	if vm.Network, err = s.factorNetwork(r, node); err != nil {
-		return err
-	}
-	if vm.Flows, err = s.factorFlows(r, node); err != nil {
-		return err
-	}
 	page, err := pageNumber(c)
 	if err != nil {
 		return err
 	}
-	eps, err := s.opts.Analytics.Episodes(ctx, r.v, r.sel, analytics.EpisodeQuery{Tree: analytics.TreeFactor, Code: code, Page: page, PerPage: 10})
-	if vm.EpisodesNote, err = s.soft(c, "episodes", err); err != nil {
+	err = parallel(
+		func() error {
+			rec, err := s.an.Recurrence(ctx, r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreeFactor, Codes: []string{code}, Splits: true})
+			if vm.HeadlineNote, err = s.soft(c, "factor recurrence", err); err != nil {
+				return err
+			}
+			if rec != nil && len(rec.Rows) > 0 {
+				row := rec.Rows[0]
+				vm.Headline = []Headline{
+					{Label: "Reviews citing it", Value: countCell(row.Reviews)},
+					{Label: "Share of reviews coded", Value: percentText(row.Share), Note: intervalNote(row.Interval)},
+					{Label: "Episodes citing it", Value: countCell(row.Episodes)},
+					{Label: "Supported good practice", Value: countCell(splitCount(row.Splits, "influence", "supported_good")), Note: "reviews"},
+					{Label: "Made problematic practice more likely", Value: countCell(splitCount(row.Splits, "influence", "made_problematic_more_likely")), Note: "reviews"},
+				}
+			}
+			return nil
+		},
+		func() (err error) { vm.Regions, err = s.factorRegions(r, node); return err },
+		func() (err error) { vm.Trend, err = s.factorTrend(r, node); return err },
+		func() (err error) { vm.Network, err = s.factorNetwork(r, node); return err },
+		func() (err error) { vm.Flows, err = s.factorFlows(r, node); return err },
+		func() error {
+			eps, err := s.an.Episodes(ctx, r.v, r.sel, analytics.EpisodeQuery{Tree: analytics.TreeFactor, Code: code, Page: page, PerPage: 10})
+			if vm.EpisodesNote, err = s.soft(c, "episodes", err); err != nil {
+				return err
+			}
+			if eps != nil {
+				vm.Episodes = eps
+				vm.Pager = r.pager(eps.Page, eps.Pages)
+				vm.EpisodesCSV = r.link("/api/v1/episodes.csv", "tree", analytics.TreeFactor, "code", code)
+			}
+			return nil
+		},
+	)
+	if err != nil {
 		return err
-	}
-	if eps != nil {
-		vm.Episodes = eps
-		vm.Pager = r.pager(eps.Page, eps.Pages)
-		vm.EpisodesCSV = r.link("/api/v1/episodes.csv", "tree", analytics.TreeFactor, "code", code)
 	}
 	return s.respond(c, "factor", &vm, chartTable(vm.Regions), chartTable(vm.Trend), chartTable(vm.Network), chartTable(vm.Flows))
 }
@@ -184,7 +187,7 @@ func (s *Server) factorRegions(r *request, node analytics.Node) (*ChartView, err
 			}
 		}
 	}
-	bd, err := s.opts.Analytics.Breakdown(r.c.Request.Context(), r.v, r.sel, analytics.BreakdownOptions{Tree: analytics.TreeFactor, Codes: codes})
+	bd, err := s.an.Breakdown(r.c.Request.Context(), r.v, r.sel, analytics.BreakdownOptions{Tree: analytics.TreeFactor, Codes: codes})
 	if cv.Empty, err = s.soft(r.c, cv.ID, err); err != nil {
 		return nil, err
 	}
@@ -225,7 +228,7 @@ func (s *Server) factorRegions(r *request, node analytics.Node) (*ChartView, err
 func (s *Server) factorTrend(r *request, node analytics.Node) (*ChartView, error) {
 	cv := &ChartView{ID: "factor_trend", Title: "Trend by year",
 		Description: "The share of reviews coded each year that cite this factor, with its 95% interval as dashed lines."}
-	tr, err := s.opts.Analytics.Trends(r.c.Request.Context(), r.v, r.sel, analytics.TrendOptions{Tree: analytics.TreeFactor, Codes: []string{node.Code}})
+	tr, err := s.an.Trends(r.c.Request.Context(), r.v, r.sel, analytics.TrendOptions{Tree: analytics.TreeFactor, Codes: []string{node.Code}})
 	if cv.Empty, err = s.soft(r.c, cv.ID, err); err != nil {
 		return nil, err
 	}
@@ -270,7 +273,7 @@ func trendSentence(ts analytics.TrendSeries) string {
 func (s *Server) factorNetwork(r *request, node analytics.Node) (*ChartView, error) {
 	cv := &ChartView{ID: "factor_cooccurrence", Title: "Factors found in the same episodes",
 		Description: "Factors cited in the same key practice episodes as this one; thicker links mean more episodes. Choose a factor to go to its page.", Size: "lg"}
-	co, err := s.opts.Analytics.CoOccurrence(r.c.Request.Context(), r.v, r.sel, analytics.CoOccurrenceOptions{Focus: node.Code, Limit: 20})
+	co, err := s.an.CoOccurrence(r.c.Request.Context(), r.v, r.sel, analytics.CoOccurrenceOptions{Focus: node.Code, Limit: 20})
 	if cv.Empty, err = s.soft(r.c, cv.ID, err); err != nil {
 		return nil, err
 	}
@@ -318,7 +321,7 @@ func (s *Server) factorNetwork(r *request, node analytics.Node) (*ChartView, err
 func (s *Server) factorFlows(r *request, node analytics.Node) (*ChartView, error) {
 	cv := &ChartView{ID: "factor_flows", Title: "From this factor's type to pattern types",
 		Description: "Episodes carrying a factor of this type that patterns of each type draw on."}
-	fl, err := s.opts.Analytics.Flows(r.c.Request.Context(), r.v, r.sel, analytics.FlowOptions{})
+	fl, err := s.an.Flows(r.c.Request.Context(), r.v, r.sel, analytics.FlowOptions{})
 	if cv.Empty, err = s.soft(r.c, cv.ID, err); err != nil {
 		return nil, err
 	}

@@ -38,32 +38,41 @@ func (s *Server) handleOverview(c *gin.Context) error {
 	vm := overviewPage{Base: s.base(c, "Overview")}
 	vm.HasCharts = true
 
-	ov, err := s.opts.Analytics.Overview(ctx, r.v, r.sel)
-	if vm.HeadlineNote, err = s.soft(c, "overview", err); err != nil {
-		return err
-	}
-	if ov != nil {
-		vm.Headlines = headlines(ov)
-	}
-
-	vm.TopFactors, err = s.topFactorsChart(r, "overview_top_factors", 15)
+	err = parallel(
+		func() error {
+			ov, err := s.an.Overview(ctx, r.v, r.sel)
+			if vm.HeadlineNote, err = s.soft(c, "overview", err); err != nil {
+				return err
+			}
+			if ov != nil {
+				vm.Headlines = headlines(ov)
+			}
+			return nil
+		},
+		func() (err error) {
+			vm.TopFactors, err = s.topFactorsChart(r, "overview_top_factors", 15)
+			return err
+		},
+		func() (err error) {
+			vm.PatternTypes, err = s.patternTypesChart(r, "overview_pattern_types")
+			return err
+		},
+		func() error {
+			lessons, err := s.an.RepeatedLessons(ctx, r.v, r.sel, analytics.RepeatedOptions{})
+			if vm.LessonsNote, err = s.soft(c, "repeated lessons", err); err != nil {
+				return err
+			}
+			if lessons != nil {
+				vm.Lessons = lessonsTable(r, lessons)
+				vm.LessonsHref = r.tableHref(vm.Lessons.ID)
+				vm.LessonsRule = fmt.Sprintf("A repeated lesson is a pattern found in at least %d reviews across at least %d boards over at least %d years.",
+					lessons.Rule.K, lessons.Rule.M, lessons.Rule.Y)
+			}
+			return nil
+		},
+	)
 	if err != nil {
 		return err
-	}
-	vm.PatternTypes, err = s.patternTypesChart(r, "overview_pattern_types")
-	if err != nil {
-		return err
-	}
-
-	lessons, err := s.opts.Analytics.RepeatedLessons(ctx, r.v, r.sel, analytics.RepeatedOptions{})
-	if vm.LessonsNote, err = s.soft(c, "repeated lessons", err); err != nil {
-		return err
-	}
-	if lessons != nil {
-		vm.Lessons = lessonsTable(r, lessons)
-		vm.LessonsHref = r.tableHref(vm.Lessons.ID)
-		vm.LessonsRule = fmt.Sprintf("A repeated lesson is a pattern found in at least %d reviews across at least %d boards over at least %d years.",
-			lessons.Rule.K, lessons.Rule.M, lessons.Rule.Y)
 	}
 	return s.respond(c, "overview", &vm, chartTable(vm.TopFactors), chartTable(vm.PatternTypes), vm.Lessons)
 }
@@ -111,7 +120,7 @@ func (s *Server) topFactorsChart(r *request, id string, limit int) (*ChartView, 
 	cv := &ChartView{ID: id, Title: "Most recurrent contributory factors",
 		Description: "The contributory factors cited by the largest share of reviews coded with the frame, with 95% Wilson intervals.",
 		Size:        "lg"}
-	rec, err := s.opts.Analytics.Recurrence(r.c.Request.Context(), r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreeFactor, Depth: 3})
+	rec, err := s.an.Recurrence(r.c.Request.Context(), r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreeFactor, Depth: 3})
 	if cv.Empty, err = s.soft(r.c, id, err); err != nil {
 		return nil, err
 	}
@@ -163,7 +172,7 @@ func shareLess(a, b analytics.Figure) bool {
 func (s *Server) patternTypesChart(r *request, id string) (*ChartView, error) {
 	cv := &ChartView{ID: id, Title: "Pattern types, constructive and unsafe",
 		Description: "Reviews identifying each of the typology's pattern types, split into constructive and unsafe patterns."}
-	rec, err := s.opts.Analytics.Recurrence(r.c.Request.Context(), r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreePattern, Depth: 1, Splits: true})
+	rec, err := s.an.Recurrence(r.c.Request.Context(), r.v, r.sel, analytics.RecurrenceOptions{Tree: analytics.TreePattern, Depth: 1, Splits: true})
 	if cv.Empty, err = s.soft(r.c, id, err); err != nil {
 		return nil, err
 	}

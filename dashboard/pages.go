@@ -44,7 +44,7 @@ func (s *Server) request(c *gin.Context) (*request, error) {
 		return nil, err
 	}
 	r := &request{c: c, v: viewerFrom(c), sel: sel, q: selQuery(sel)}
-	f, err := s.opts.Analytics.Frame(c.Request.Context(), sel.Frame)
+	f, err := s.an.Frame(c.Request.Context(), sel.Frame)
 	switch {
 	case err == nil:
 		r.frame = f
@@ -174,4 +174,20 @@ func frameInfo(f *schemas.Frame) *analytics.FrameInfo {
 		info.Patterns = conv(schemas.TreePattern, f.Patterns.Levels)
 	}
 	return info
+}
+
+// parallel runs the independent parts of a page at once (each asks
+// analytics on its own connection) and returns the first error.
+func parallel(parts ...func() error) error {
+	errc := make(chan error, len(parts))
+	for _, p := range parts {
+		go func() { errc <- p() }()
+	}
+	var first error
+	for range parts {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

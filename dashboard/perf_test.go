@@ -54,11 +54,18 @@ func TestJSBudget(t *testing.T) {
 
 // benchServer serves the store named by COLLATE_BENCH_DB (a demo store of
 // 20,000 or 200,000 reviews, opened read-only), or else the small fixture.
-func benchServer(b *testing.B) *httptest.Server {
+func benchServer(b *testing.B, cacheEntries int) *httptest.Server {
 	b.Helper()
 	path := os.Getenv("COLLATE_BENCH_DB")
 	if path == "" {
-		return mustFixture(b).http
+		f := mustFixture(b)
+		s, err := dashboard.New(dashboard.Options{Analytics: mustAnalytics(b, f.db, slog.New(slog.DiscardHandler)), Writer: f.writer,
+			DefaultViewer: testViewer, CacheEntries: cacheEntries})
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.http.Config.Handler = s.Handler()
+		return f.http
 	}
 	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
 	if err != nil {
@@ -71,7 +78,7 @@ func benchServer(b *testing.B) *httptest.Server {
 		b.Fatal(err)
 	}
 	s, err := dashboard.New(dashboard.Options{Analytics: a, Writer: ingest.NewWriter(ingest.WriterOptions{DB: db}), Logger: log,
-		DefaultViewer: analytics.Viewer{Role: analytics.RoleAdmin, Name: "bench"}})
+		DefaultViewer: testViewer, CacheEntries: cacheEntries})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,9 +93,19 @@ var benchPaths = append(append([]string(nil), pagePaths...),
 	"/api/v1/flows", "/api/v1/recommendations", "/api/v1/episodes?code=FL.WORK.03", "/api/v1/reviews?collection=ENG-NE")
 
 // BenchmarkServer measures server time per page and API call, over loopback
-// HTTP, and reports the median and 95th percentile of each.
+// HTTP, and reports the median and 95th percentile of each: "cold" with the
+// result cache off (every request asks analytics), "warm" with it on (the
+// same request again).
 func BenchmarkServer(b *testing.B) {
-	ts := benchServer(b)
+	for _, mode := range []struct {
+		name  string
+		cache int
+	}{{"cold", -1}, {"warm", 0}} {
+		b.Run(mode.name, func(b *testing.B) { benchPaths2(b, benchServer(b, mode.cache)) })
+	}
+}
+
+func benchPaths2(b *testing.B, ts *httptest.Server) {
 	client := &http.Client{}
 	for _, path := range benchPaths {
 		name := strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "-").Replace(strings.TrimPrefix(path, "/"))
@@ -134,7 +151,7 @@ func reportPercentiles(b *testing.B, times []time.Duration) {
 func BenchmarkFirstChart(b *testing.B) {
 	f := mustFakeServer(b)
 	if path := os.Getenv("COLLATE_BENCH_DB"); path != "" {
-		ts := benchServer(b)
+		ts := benchServer(b, -1)
 		f = &fixture{http: ts}
 	}
 	u, _ := url.Parse(f.http.URL)

@@ -110,7 +110,7 @@ func (s *Server) handleQuery(c *gin.Context) error {
 		if form.Code == "" {
 			eq.Tree = ""
 		}
-		eps, err := s.opts.Analytics.Episodes(ctx, r.v, r.sel, eq)
+		eps, err := s.an.Episodes(ctx, r.v, r.sel, eq)
 		if vm.Note, err = s.soft(c, "episodes", err); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (s *Server) handleQuery(c *gin.Context) error {
 		if form.What == "patterns" {
 			tree, path = analytics.TreePattern, ""
 		}
-		rec, err := s.opts.Analytics.Recurrence(ctx, r.v, r.sel, analytics.RecurrenceOptions{Tree: tree})
+		rec, err := s.an.Recurrence(ctx, r.v, r.sel, analytics.RecurrenceOptions{Tree: tree})
 		if vm.Note, err = s.soft(c, form.What, err); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Server) handleQuery(c *gin.Context) error {
 		}
 		vm.JSONHref = r.link("/api/v1/recurrence", "tree", tree)
 	case "reviews":
-		rp, err := s.opts.Analytics.Reviews(ctx, r.v, r.sel, analytics.ReviewQuery{Text: form.Text, Page: page, PerPage: 25})
+		rp, err := s.an.Reviews(ctx, r.v, r.sel, analytics.ReviewQuery{Text: form.Text, Page: page, PerPage: 25})
 		if vm.Note, err = s.soft(c, "reviews", err); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func (s *Server) handleRecommendations(c *gin.Context) error {
 	}
 	vm := recommendationsPage{Base: s.base(c, "Recommendations")}
 	vm.HasCharts = true
-	rec, err := s.opts.Analytics.Recommendations(c.Request.Context(), r.v, r.sel)
+	rec, err := s.an.Recommendations(c.Request.Context(), r.v, r.sel)
 	if vm.Note, err = s.soft(c, "recommendations", err); err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (s *Server) handleReviews(c *gin.Context) error {
 		return err
 	}
 	vm := reviewsPage{Base: s.base(c, "Reviews"), Text: q.Text}
-	rp, err := s.opts.Analytics.Reviews(c.Request.Context(), r.v, r.sel, q)
+	rp, err := s.an.Reviews(c.Request.Context(), r.v, r.sel, q)
 	if vm.Note, err = s.soft(c, "reviews", err); err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ type reviewPage struct {
 // their factors, its patterns and its recommendations.
 func (s *Server) handleReview(c *gin.Context) error {
 	id := c.Param("id")
-	rd, err := s.opts.Analytics.Review(c.Request.Context(), viewerFrom(c), id)
+	rd, err := s.an.Review(c.Request.Context(), viewerFrom(c), id)
 	if err != nil {
 		return err
 	}

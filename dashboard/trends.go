@@ -29,7 +29,7 @@ func (s *Server) handleTrends(c *gin.Context) error {
 	vm.HasCharts = true
 	cv := &ChartView{ID: "trends_factor_types", Title: "Factor types by year", Size: "lg",
 		Description: "The share of reviews coded each year that cite each of the eight most cited factor types."}
-	tr, err := s.opts.Analytics.Trends(ctx, r.v, r.sel, analytics.TrendOptions{Tree: analytics.TreeFactor, Depth: 2})
+	tr, err := s.an.Trends(ctx, r.v, r.sel, analytics.TrendOptions{Tree: analytics.TreeFactor, Depth: 2})
 	if cv.Empty, err = s.soft(c, cv.ID, err); err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Server) handleTrends(c *gin.Context) error {
 		Columns: []Column{{Label: "Factor or pattern"}, {Label: "Kind"}, {Label: "Recent trend z", Numeric: true}, {Label: "Recent p", Numeric: true},
 			{Label: "Latest share (%)", Numeric: true}}}
 	for _, tree := range []struct{ tree, kind, path string }{{analytics.TreeFactor, "factor", "/factors/"}, {analytics.TreePattern, "pattern", ""}} {
-		t, err := s.opts.Analytics.Trends(ctx, r.v, r.sel, analytics.TrendOptions{Tree: tree.tree})
+		t, err := s.an.Trends(ctx, r.v, r.sel, analytics.TrendOptions{Tree: tree.tree})
 		note, err := s.soft(c, "emerging "+tree.kind, err)
 		if err != nil {
 			return err

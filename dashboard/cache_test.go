@@ -1,0 +1,82 @@
+package dashboard_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/collate-project/collate/analytics"
+	"github.com/collate-project/collate/dashboard"
+)
+
+// TestCacheFollowsUploads: a stored upload clears cached figures, so the
+// next page counts the new review.
+func TestCacheFollowsUploads(t *testing.T) {
+	f := mustFixture(t)
+	received := func() int {
+		_, body := f.get(t, "/api/v1/overview")
+		var ov struct {
+			Totals struct {
+				ReviewsReceived int `json:"reviews_received"`
+			} `json:"totals"`
+		}
+		if err := json.Unmarshal(body, &ov); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		return ov.Totals.ReviewsReceived
+	}
+	before := received()
+	if again := received(); again != before {
+		t.Fatalf("the same question gave %d then %d", before, again)
+	}
+	resp, body := f.postFiles(t, "/api/v1/reviews", map[string][]byte{"new.json": mustJSON(t, mustExample(t, "CACHE-2024-01"))}, "")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	if after := received(); after != before+1 {
+		t.Errorf("reviews received %d after one upload to %d", after, before)
+	}
+}
+
+// TestCacheKeepsViewersApart: a figure cached for a viewer who sees it in
+// full is never handed to one who must see it suppressed.
+func TestCacheKeepsViewersApart(t *testing.T) {
+	f := mustFixture(t)
+	log := slog.New(slog.DiscardHandler)
+	s, err := dashboard.New(dashboard.Options{Analytics: mustAnalytics(t, f.db, log), Writer: f.writer, Logger: log,
+		Authenticate: func(r *http.Request) (analytics.Viewer, error) {
+			if r.Header.Get("X-Test-Viewer") == "researcher" {
+				return suppressedViewer, nil
+			}
+			return testViewer, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.http.Config.Handler = s.Handler()
+	get := func(who string) string {
+		req, _ := http.NewRequest(http.MethodGet, f.http.URL+"/api/v1/overview?collection=ENG-NE-NCL", nil)
+		req.Header.Set("X-Test-Viewer", who)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ov struct {
+			Totals struct {
+				ReviewsReceived any `json:"reviews_received"`
+			} `json:"totals"`
+		}
+		json.NewDecoder(resp.Body).Decode(&ov)
+		b, _ := json.Marshal(ov.Totals.ReviewsReceived)
+		return string(b)
+	}
+	full := get("admin")
+	if full == `"c"` || full == "null" {
+		t.Fatalf("the unsuppressed viewer got %s", full)
+	}
+	if got := get("researcher"); got != `"c"` {
+		t.Errorf("after an unsuppressed request, the researcher got %s for a small board, want \"c\"", got)
+	}
+}
