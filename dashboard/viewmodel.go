@@ -173,6 +173,7 @@ func (s *Server) base(c *gin.Context, title string) Base {
 		AssetVersion: s.assets.version,
 		AssetsBuilt:  s.assets.built(),
 		ViewerName:   viewerFrom(c).Name,
+		CSRFToken:    csrfTokenFrom(c.Request.Context()),
 	}
 	for _, n := range navPages {
 		cur := n.href == b.Path || (n.href != "/" && strings.HasPrefix(b.Path, n.href+"/"))

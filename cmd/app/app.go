@@ -46,9 +46,11 @@ type Config struct {
 	Seed    int64
 
 	// serve
-	Addr    string // COLLATE_ADDR
-	TLSCert string // COLLATE_TLS_CERT
-	TLSKey  string // COLLATE_TLS_KEY
+	Addr      string // COLLATE_ADDR
+	TLSCert   string // COLLATE_TLS_CERT
+	TLSKey    string // COLLATE_TLS_KEY
+	Public    bool   // COLLATE_PUBLIC
+	DemoUsers bool
 
 	// extra holds flags of commands wired by other files.
 	extra map[string]*string
@@ -135,6 +137,9 @@ func Parse(args, environ []string, stderr io.Writer) (Config, error) {
 		if v, ok := env[key]; ok && v != "" {
 			*dst = v
 		}
+	}
+	if v := env["COLLATE_PUBLIC"]; v == "true" || v == "1" {
+		cfg.Public = true
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stderr)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -56,7 +57,7 @@ func runIngest(ctx context.Context, r *runner) error {
 		return err
 	}
 	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log})
-	sum, err := ingestFiles(ctx, r, v, w, files)
+	sum, err := ingestFiles(ctx, r, db, v, w, files)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func runIngest(ctx context.Context, r *runner) error {
 
 // ingestFiles validates and stores files in chunks: while one chunk is being
 // written, the next is validated on the other cores.
-func ingestFiles(ctx context.Context, r *runner, v *ingest.Validator, w *ingest.Writer, files []string) (ingestSummary, error) {
+func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator, w *ingest.Writer, files []string) (ingestSummary, error) {
 	var sum ingestSummary
 	var done atomic.Int64
 	showProgress := len(files) >= 1000
@@ -135,6 +136,9 @@ func ingestFiles(ctx context.Context, r *runner, v *ingest.Validator, w *ingest.
 			receipts, err := w.Write(ctx, items)
 			if err != nil {
 				return sum, fmt.Errorf("ingest: %w (reviews stored before this batch are kept; rerun to continue)", err)
+			}
+			if err := r.auditReceipts(ctx, db, receipts); err != nil {
+				return sum, fmt.Errorf("ingest: audit: %w", err)
 			}
 			for i, rc := range receipts {
 				fr := fileResult{File: itemFiles[i], Valid: true, ReviewID: rc.ReviewID, Outcome: rc.Outcome, Version: rc.Version, SHA256: rc.SHA256}

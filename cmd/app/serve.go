@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/collate-project/collate/analytics"
 	"github.com/collate-project/collate/dashboard"
+	"github.com/collate-project/collate/dashboard/auth"
+	"github.com/collate-project/collate/dashboard/research"
 	"github.com/collate-project/collate/ingest"
 )
 
@@ -24,6 +27,8 @@ func serveCommand() command {
 			fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (env COLLATE_ADDR)")
 			fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (env COLLATE_TLS_CERT)")
 			fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (env COLLATE_TLS_KEY)")
+			fs.BoolVar(&c.Public, "public", c.Public, "let visitors who are not signed in see suppressed aggregate pages (env COLLATE_PUBLIC=true)")
+			fs.BoolVar(&c.DemoUsers, "demo-users", false, "create one demo account of each role with fresh passwords and print them (local demos only)")
 		},
 		run: runServe,
 	}
@@ -58,15 +63,44 @@ func runServe(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
+	accounts := auth.New(auth.Options{DB: db, Logger: r.log})
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the collate binary for research workers: %w", err)
+	}
+	sandbox, err := research.New(research.Options{Source: db, Audit: accounts, Logger: r.log,
+		Worker: []string{exe, "research-worker"}})
+	if err != nil {
+		return err
+	}
+	defer sandbox.Close()
+	access, err := dashboard.NewAccess(dashboard.AccessOptions{Store: accounts, Research: sandbox,
+		Public: r.cfg.Public, SecureCookies: r.cfg.TLSCert != "", Logger: r.log})
+	if err != nil {
+		return err
+	}
 	srv, err := dashboard.New(dashboard.Options{
-		Analytics:     store,
-		Writer:        writer,
-		Validator:     validator,
-		Logger:        r.log,
-		DefaultViewer: analytics.Viewer{Role: analytics.RoleNationalResearcher, Name: "local"},
+		Analytics:    store,
+		Writer:       writer,
+		Validator:    validator,
+		Logger:       r.log,
+		Authenticate: access.Authenticate,
 	})
 	if err != nil {
 		return err
+	}
+	access.Mount(srv)
+	handler := access.Wrap(srv.Handler())
+	if r.cfg.DemoUsers {
+		creds, err := accounts.DemoUsers(cliContext(ctx))
+		if err != nil {
+			return err
+		}
+		if err := auth.PrintDemoUsers(r.stdout, creds); err != nil {
+			return err
+		}
+	} else if users, err := accounts.Users(cliContext(ctx)); err == nil && len(users) == 0 {
+		fmt.Fprintln(r.stdout, "No accounts yet: create the first admin with\n  collate users add --db "+r.cfg.DB+" --role admin --password-stdin NAME")
 	}
 
 	ln, err := net.Listen("tcp", r.cfg.Addr)
@@ -79,7 +113,7 @@ func runServe(ctx context.Context, r *runner) error {
 	}
 	url := fmt.Sprintf("%s://%s/", scheme, ln.Addr().String())
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // uploads of many files
 		WriteTimeout:      2 * time.Minute,

@@ -34,6 +34,9 @@ func withdrawCommand() command {
 			if err := w.Withdraw(ctx, r.cfg.Args[0], r.cfg.Reason, r.cfg.By); err != nil {
 				return err
 			}
+			if err := r.auditWithdraw(ctx, db, r.cfg.Args[0], r.cfg.Reason); err != nil {
+				return err
+			}
 			fmt.Fprintf(r.stdout, "withdrew review %s\n", r.cfg.Args[0])
 			return nil
 		},
