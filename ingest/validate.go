@@ -853,7 +853,7 @@ func (v *Validator) schemaProblem(name string, e *jsonschema.ValidationError, in
 		var out []Problem
 		for _, f := range k.Properties {
 			hint := "allowed fields here: " + strings.Join(allowed, ", ")
-			if near := nearest(f, allowed, 1); len(near) == 1 && editDistance(strings.ToLower(f), near[0]) <= max(2, len(f)/3) {
+			if near := nearest(f, allowed, 1); len(near) == 1 && closeEnough(f, near[0]) {
 				hint = fmt.Sprintf("did you mean %q?", near[0])
 			}
 			out = append(out, Problem{File: name, Location: strings.TrimSuffix(loc, "/") + "/" + escapePointerToken(f),
@@ -869,7 +869,7 @@ func (v *Validator) schemaProblem(name string, e *jsonschema.ValidationError, in
 					opts = append(opts, ws)
 				}
 			}
-			if near := nearest(s, opts, 1); len(near) == 1 && editDistance(strings.ToLower(s), near[0]) <= max(2, len(s)/3) {
+			if near := nearest(s, opts, 1); len(near) == 1 && closeEnough(s, near[0]) {
 				p.Hint = fmt.Sprintf("did you mean %q?", near[0])
 			}
 		}
@@ -2135,4 +2135,11 @@ func (c converter) episode(x any, ep *Episode, i int) {
 			ep.Factors[j] = ContributoryFactor{Code: str(fm["code"]), Detail: str(fm["detail"]), Influence: str(fm["influence"])}
 		}
 	}
+}
+
+// closeEnough says whether a typed value is near enough to a valid one to
+// suggest it: a slip of one character in four, so "supported_goood" suggests
+// "supported_good" but "poor" does not suggest "good".
+func closeEnough(typed, valid string) bool {
+	return editDistance(strings.ToLower(typed), strings.ToLower(valid)) <= max(1, len(typed)/4)
 }

@@ -3,7 +3,10 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -716,6 +719,52 @@ func screenProblem(loc string, k idKind, excerpt string) Problem {
 	return Problem{File: "f.json", Location: loc,
 		Message:  fmt.Sprintf("identifying information (%s): %q", idKinds[k].label, excerpt),
 		Expected: screenExpected, Hint: idKinds[k].hint}
+}
+
+var update = flag.Bool("update", false, "rewrite the expected problems of testdata/validate")
+
+// TestValidateFiles validates the sample files in testdata/validate, each a
+// realistic bad (or good) export, against the problems recorded next to it
+// in NAME.want: the same list `collate validate --json` prints. Run with
+// -update to rewrite the .want files after a deliberate change, then read
+// the diff.
+func TestValidateFiles(t *testing.T) {
+	v := mustValidator(t)
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "validate", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample files: %v", err)
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := Problems{}
+			if _, err := v.Validate(name, data); err != nil {
+				got = err.(Problems)
+			}
+			wantPath := strings.TrimSuffix(path, ".json") + ".want"
+			if *update {
+				b, _ := json.MarshalIndent(got, "", "  ")
+				if err := os.WriteFile(wantPath, append(b, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := os.ReadFile(wantPath)
+			if err != nil {
+				t.Fatalf("read expected problems (run with -update to create): %v", err)
+			}
+			var want Problems
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatalf("%s: %v", wantPath, err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problems (-%s +got):\n%s", filepath.Base(wantPath), diff)
+			}
+		})
+	}
 }
 
 // TestExamplesValidate checks that every shipped example is valid with the
