@@ -119,12 +119,31 @@ func (c *cube) rollUp(g *geoIndex) {
 	}
 }
 
-// placeExpr maps an aggregate row to the place of the context it is read at.
-const placeExpr = `CASE WHEN list_contains(?::VARCHAR[], region) THEN board
-	WHEN list_contains(?::VARCHAR[], nation) THEN region ELSE nation END`
+// rolled lists the aggregate tables with a regional roll-up (<table>_r).
+var rolled = map[string]bool{"agg_nodes": true, "agg_pairs": true, "agg_flows": true, "agg_recs": true}
+
+// inList returns "col IN (?, ?, ...)" for the values, or a constant when there are none.
+func inList(col string, vals []string, not bool) (string, []any) {
+	if len(vals) == 0 {
+		if not {
+			return "true", nil
+		}
+		return "false", nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	op := " IN ("
+	if not {
+		op = " NOT IN ("
+	}
+	return col + op + ph + ")", args
+}
 
 // filter is the WHERE clause every aggregate read shares: frame, years and,
-// for a custom collection, its boards and kinds.
+// for a custom collection, its kinds.
 func (sc *scope) filter(g *geoIndex, withFrame bool) (string, []any) {
 	var w []string
 	var args []any
@@ -134,11 +153,10 @@ func (sc *scope) filter(g *geoIndex, withFrame bool) (string, []any) {
 	}
 	w = append(w, "year BETWEEN ? AND ?")
 	args = append(args, sc.from, sc.to)
-	if sc.custom != nil {
-		if len(sc.custom.Kinds) > 0 {
-			w = append(w, "list_contains(?::VARCHAR[], kind)")
-			args = append(args, sc.custom.Kinds)
-		}
+	if sc.custom != nil && len(sc.custom.Kinds) > 0 {
+		k, kargs := inList("kind", sc.custom.Kinds, false)
+		w = append(w, k)
+		args = append(args, kargs...)
 	}
 	return strings.Join(w, " AND "), args
 }
@@ -156,46 +174,80 @@ type query struct {
 	allFrames bool // do not restrict to the scope's frame
 }
 
-// read runs an aggregate query over the context and fills a cube. The query
-// selects the place expression, then the key columns, then the year when
-// byYear is set, then the values.
+// read runs an aggregate query over the context of a plan and fills a cube.
+// Regions, nations and the UK come from the table's roll-up when it has one
+// (unless the collection filters by kind, which the roll-up does not keep),
+// and boards from the table itself, for the expanded regions only.
 func (s *Store) read(ctx context.Context, sc *scope, p plan, q query) (*cube, error) {
-	table, keyCols, valCols, byYear := q.table, q.keys, q.vals, q.byYear
+	ny := 1
+	if q.byYear {
+		ny = sc.to - sc.from + 1
+	}
+	c := newCube(len(q.vals), ny, len(s.geo.nodes))
+	useRollup := rolled[q.table] && !(sc.custom != nil && len(sc.custom.Kinds) > 0)
+	if !useRollup {
+		inR, ra := inList("region", p.regions, false)
+		inN, na := inList("nation", p.nations, false)
+		place := "CASE WHEN " + inR + " THEN board WHEN " + inN + " THEN region ELSE nation END"
+		if err := s.readInto(ctx, sc, c, q, q.table, place, append(ra, na...), "", nil); err != nil {
+			return nil, err
+		}
+	} else {
+		inN, na := inList("nation", p.nations, false)
+		notR, ra := inList("region", p.regions, true)
+		place := "CASE WHEN " + inN + " THEN region ELSE nation END"
+		if err := s.readInto(ctx, sc, c, q, q.table+"_r", place, na, notR, ra); err != nil {
+			return nil, err
+		}
+		if len(p.regions) > 0 {
+			inR, ra := inList("region", p.regions, false)
+			if err := s.readInto(ctx, sc, c, q, q.table, "board", nil, inR, ra); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c.rollUp(s.geo)
+	return c, nil
+}
+
+// readInto runs one statement of a read and adds its rows to the cube.
+func (s *Store) readInto(ctx context.Context, sc *scope, c *cube, q query, table, place string, placeArgs []any, cond string, condArgs []any) error {
 	where, args := sc.filter(s.geo, !q.allFrames)
 	if q.where != "" {
 		where += " AND " + q.where
 		args = append(args, q.whereArgs...)
 	}
+	if cond != "" {
+		where += " AND " + cond
+		args = append(args, condArgs...)
+	}
 	yearCol := ""
-	ny := 1
-	if byYear {
+	if q.byYear {
 		yearCol = ", year"
-		ny = sc.to - sc.from + 1
 	}
 	nk := 0
-	if keyCols != "" {
-		nk = len(strings.Split(keyCols, ","))
-		keyCols = ", " + keyCols
+	keyCols := ""
+	if q.keys != "" {
+		nk = len(strings.Split(q.keys, ","))
+		keyCols = ", " + q.keys
 	}
 	stmt := fmt.Sprintf(`SELECT %s AS place%s%s, %s FROM %s WHERE %s GROUP BY ALL`,
-		placeExpr, keyCols, yearCol, strings.Join(valCols, ", "), table, where)
-	allArgs := append([]any{p.regions, p.nations}, q.valArgs...)
-	allArgs = append(allArgs, args...)
-	rows, err := s.db.QueryContext(ctx, stmt, allArgs...)
+		place, keyCols, yearCol, strings.Join(q.vals, ", "), table, where)
+	all := append(append(append([]any{}, placeArgs...), q.valArgs...), args...)
+	rows, err := s.db.QueryContext(ctx, stmt, all...)
 	if err != nil {
-		return nil, wrapDB(ctx, err, "read "+table)
+		return wrapDB(ctx, err, "read "+q.table)
 	}
 	defer rows.Close()
-	c := newCube(len(valCols), ny, len(s.geo.nodes))
-	var place string
+	var pl string
 	keys := make([]string, nk)
 	var year int
-	vals := make([]int64, len(valCols))
-	dest := []any{&place}
+	vals := make([]int64, len(q.vals))
+	dest := []any{&pl}
 	for i := range keys {
 		dest = append(dest, &keys[i])
 	}
-	if byYear {
+	if q.byYear {
 		dest = append(dest, &year)
 	}
 	for i := range vals {
@@ -203,26 +255,22 @@ func (s *Store) read(ctx context.Context, sc *scope, p plan, q query) (*cube, er
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, wrapDB(ctx, err, "read "+table)
+			return wrapDB(ctx, err, "read "+q.table)
 		}
-		pi, ok := s.geo.byCode[place]
+		pi, ok := s.geo.byCode[pl]
 		if !ok {
 			continue // a place no longer in the geography
 		}
 		cell := c.cell(strings.Join(keys, "|"), pi)
 		off := 0
-		if byYear {
+		if q.byYear {
 			off = (year - sc.from) * c.nv
 		}
 		for i, v := range vals {
 			cell[off+i] += v
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(ctx, err, "read "+table)
-	}
-	c.rollUp(s.geo)
-	return c, nil
+	return wrapRowsErr(ctx, rows.Err(), "read "+q.table)
 }
 
 // sums returns "sum(col)::BIGINT" for each column.

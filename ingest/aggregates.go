@@ -17,6 +17,56 @@ import (
 // aggTables are the tables refreshAggregates owns, in the order they are filled.
 var aggTables = []string{"agg_totals", "agg_nodes", "agg_pairs", "agg_flows", "agg_recs"}
 
+// rolledTables have a regional roll-up, <table>_r (schemas/ddl/0004_rollups.sql):
+// the same columns, board and kind ”, summed over the region and year.
+var rolledTables = []string{"agg_nodes", "agg_pairs", "agg_flows", "agg_recs"}
+
+// allAggTables is every table compaction folds: the aggregates and their roll-ups.
+var allAggTables = []string{"agg_totals", "agg_nodes", "agg_pairs", "agg_flows", "agg_recs",
+	"agg_nodes_r", "agg_pairs_r", "agg_flows_r", "agg_recs_r"}
+
+// rollupSQL returns the statement adding the roll-up of the rows of src
+// (a table or temp table shaped like t, restricted by where) to t's roll-up,
+// multiplied by sign (1 to add, -1 to subtract).
+func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, where, sign string) (string, error) {
+	cols, err := tableColumns(ctx, conn, t)
+	if err != nil {
+		return "", err
+	}
+	nk := aggKeyColumns[t]
+	if nk < 7 || nk >= len(cols) {
+		return "", fmt.Errorf("aggregates: %s has %d columns, expected more than %d key columns", t, len(cols), nk)
+	}
+	sel := []string{"'' AS board", "region", "nation", "year", "'' AS kind", "frame_id", "frame_version"}
+	group := []string{"region", "nation", "year", "frame_id", "frame_version"}
+	sel = append(sel, cols[7:nk]...)
+	group = append(group, cols[7:nk]...)
+	for _, c := range cols[nk:] {
+		sel = append(sel, fmt.Sprintf("%s * sum(%s) AS %s", sign, c, c))
+	}
+	return `INSERT INTO ` + t + `_r SELECT ` + strings.Join(sel, ", ") + ` FROM ` + src + ` AS x ` + where +
+		` GROUP BY ` + strings.Join(group, ", "), nil
+}
+
+// tableColumns lists a table's columns in order.
+func tableColumns(ctx context.Context, conn *sql.Conn, t string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
+		WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position`, t)
+	if err != nil {
+		return nil, fmt.Errorf("aggregates: columns of %s: %w", t, err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
 // refreshAggregates recomputes the aggregates kept for the given partitions,
 // inside the writer's transaction, so counts and aggregates never disagree.
 func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) error {
@@ -36,6 +86,16 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 		return fmt.Errorf("aggregates: partitions: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_parts`)
+	// Take the partitions' old rows out of the roll-ups before deleting them.
+	for _, t := range rolledTables {
+		q, err := rollupSQL(ctx, conn, t, t, `SEMI JOIN agg_parts p ON x.board = p.board AND x.year = p.year AND x.kind = p.kind`, "-1")
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("aggregates: roll up %s: %w", t, err)
+		}
+	}
 	for _, t := range aggTables {
 		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` AS x USING agg_parts p
 			WHERE x.board = p.board AND x.year = p.year AND x.kind = p.kind`); err != nil {
@@ -61,7 +121,7 @@ func RebuildAggregates(ctx context.Context, db *sql.DB) error {
 	}
 	defer conn.Close()
 	err = inTx(ctx, conn, func() error {
-		for _, t := range aggTables {
+		for _, t := range allAggTables {
 			if _, err := conn.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return fmt.Errorf("aggregates: clear %s: %w", t, err)
 			}
@@ -80,15 +140,37 @@ func RebuildAggregates(ctx context.Context, db *sql.DB) error {
 }
 
 // fillAggregates creates temp.agg_scope (the current reviews of the
-// partitions being filled) with scopeSQL and inserts their aggregates.
+// partitions being filled) with scopeSQL and adds their aggregates: each
+// statement fills temp.new_<table>, which is then appended to the table and,
+// rolled up, to its roll-up.
 func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string, args ...any) error {
 	if _, err := conn.ExecContext(ctx, scopeSQL, args...); err != nil {
 		return fmt.Errorf("aggregates: scope: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_scope`)
+	for _, t := range aggTables {
+		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE new_`+t+` AS SELECT * FROM `+t+` LIMIT 0`); err != nil {
+			return fmt.Errorf("aggregates: prepare %s: %w", t, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.new_`+t)
+	}
 	for _, st := range fillStatements {
 		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
 			return fmt.Errorf("aggregates: %s: %w", st.name, err)
+		}
+	}
+	for _, t := range aggTables {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` SELECT * FROM temp.new_`+t); err != nil {
+			return fmt.Errorf("aggregates: add %s: %w", t, err)
+		}
+	}
+	for _, t := range rolledTables {
+		q, err := rollupSQL(ctx, conn, t, "temp.new_"+t, "", "1")
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("aggregates: roll up %s: %w", t, err)
 		}
 	}
 	return nil
@@ -99,7 +181,7 @@ const partitionKey = `board, region, nation, year, kind, frame_id, frame_version
 
 var fillStatements = []struct{ name, sql string }{
 	{"totals", `
-INSERT INTO agg_totals
+INSERT INTO temp.new_agg_totals
 WITH ep AS (
 	SELECT e.review_key,
 	       count(*) AS episodes,
@@ -140,7 +222,7 @@ GROUP BY ALL`},
 	// per episode and node, then per review and node, then per partition, so
 	// no distinct aggregate is needed.
 	{"factor nodes", `
-INSERT INTO agg_nodes
+INSERT INTO temp.new_agg_nodes
 WITH per_episode AS (
 	SELECT f.review_key, f.episode_no, c.ancestor AS code, any_value(e.adequacy) AS adequacy,
 	       count(*) AS mentions,
@@ -175,7 +257,7 @@ GROUP BY ALL`},
 	// Pattern nodes: a pattern counts for its sub-pattern (or its type) and
 	// every ancestor, and a proposed sub-pattern also for <type>.proposed.
 	{"pattern nodes", `
-INSERT INTO agg_nodes
+INSERT INTO temp.new_agg_nodes
 WITH pat AS (
 	SELECT p.review_key, p.pattern_no, p.type_code, p.proposed, p.episodes,
 	       coalesce(p.sub_code, p.type_code) AS leaf, s.frame_id, s.frame_version,
@@ -223,7 +305,7 @@ GROUP BY ALL`},
 	// Factor pairs within an episode, at every depth, and within a review at
 	// depths 1 and 2.
 	{"pairs", `
-INSERT INTO agg_pairs
+INSERT INTO temp.new_agg_pairs
 WITH codes AS (
 	SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS code, n.depth
 	FROM temp.agg_scope s
@@ -251,7 +333,7 @@ FROM rv_pairs JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
 
 	// Factor type → pattern type through the episodes each pattern draws on.
 	{"flows", `
-INSERT INTO agg_flows
+INSERT INTO temp.new_agg_flows
 WITH ftypes AS (
 	SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS factor_type
 	FROM temp.agg_scope s
@@ -273,7 +355,7 @@ FROM links JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
 
 	// Recommendations by kind × level, overall ('') and per linked pattern type.
 	{"recommendations", `
-INSERT INTO agg_recs
+INSERT INTO temp.new_agg_recs
 WITH recs AS (
 	SELECT r.review_key, r.rec_no, r.kind AS rec_kind, r.level, '' AS pattern_type
 	FROM temp.agg_scope s JOIN recommendations r ON r.review_key = s.review_key
@@ -321,12 +403,13 @@ func addAggregates(ctx context.Context, conn *sql.Conn, keys []int64) error {
 
 // aggKeyColumns is how many leading columns of each aggregate table identify
 // a row; the rest are sums.
-var aggKeyColumns = map[string]int{"agg_totals": 7, "agg_nodes": 9, "agg_pairs": 11, "agg_flows": 10, "agg_recs": 10}
+var aggKeyColumns = map[string]int{"agg_totals": 7, "agg_nodes": 9, "agg_pairs": 11, "agg_flows": 10, "agg_recs": 10,
+	"agg_nodes_r": 9, "agg_pairs_r": 11, "agg_flows_r": 10, "agg_recs_r": 10}
 
 // aggRows counts the rows of every aggregate table.
 func aggRows(ctx context.Context, conn *sql.Conn) (int64, error) {
 	var n int64
-	for _, t := range aggTables {
+	for _, t := range allAggTables {
 		var c int64
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&c); err != nil {
 			return 0, fmt.Errorf("aggregates: count %s: %w", t, err)
@@ -339,7 +422,7 @@ func aggRows(ctx context.Context, conn *sql.Conn) (int64, error) {
 // compactAggregates folds rows with the same key into one and sorts each
 // table by collection, so reads stay fast after many incremental additions.
 func compactAggregates(ctx context.Context, conn *sql.Conn) error {
-	for _, t := range aggTables {
+	for _, t := range allAggTables {
 		rows, err := conn.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
 			WHERE table_name = ? ORDER BY ordinal_position`, t)
 		if err != nil {
