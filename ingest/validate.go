@@ -1282,6 +1282,9 @@ func lineCol(data []byte, off int) (int, int) {
 	before := data[:off]
 	line := bytes.Count(before, []byte{'\n'}) + 1
 	start := bytes.LastIndexByte(before, '\n') + 1
+	if start == 0 && bytes.HasPrefix(before, utf8BOM) {
+		start = len(utf8BOM) // editors do not show the mark as a column
+	}
 	return line, utf8.RuneCount(before[start:]) + 1
 }
 

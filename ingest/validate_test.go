@@ -814,6 +814,13 @@ func TestValidateAcceptsByteOrderMark(t *testing.T) {
 	if _, err := v.Validate("bom.json", data); err != nil {
 		t.Errorf("Validate with a byte-order mark: %v", err)
 	}
+	// Positions stay those of the file, but the mark is no column.
+	_, err := v.Validate("bom.json", []byte("\xEF\xBB\xBF{\"a\" 1}"))
+	want := Problems{{File: "bom.json", Location: "/", Message: "malformed JSON at line 1, column 6 (byte 8): unexpected '1'",
+		Expected: "':' after the field name", Hint: "check just before this point for a missing comma, quote or bracket"}}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Validate (-want +got):\n%s", diff)
+	}
 }
 
 // TestValidateDepthLimit checks the limit itself: 32 levels pass the byte
@@ -947,14 +954,14 @@ func BenchmarkCheckSemanticAndScreen(b *testing.B) {
 }
 
 // largeExport builds a valid export of about 60 KB, the size of a large
-// review (24 episodes of five factors, 12 patterns, 15 recommendations), from
+// review (30 episodes of five factors, 12 patterns, 15 recommendations), from
 // the example's own text.
 func largeExport(t testing.TB) []byte {
 	t.Helper()
 	e := mustExample(t)
 	base := e.Episodes
 	e.Episodes = nil
-	for i := 0; i < 24; i++ {
+	for i := 0; i < 30; i++ {
 		ep := base[i%len(base)]
 		ep.Number = i + 1
 		ep.Description += " " + ep.Description + " " + ep.Significance
