@@ -228,9 +228,16 @@ func indexFrame(f *schemas.Frame) *frameCodes {
 // Problems, each naming name and a JSON pointer, in document order.
 //
 // The stages run cheapest first and stop at the first stage that fails:
-// size; one allocation-free pass over the bytes for UTF-8, syntax and depth;
-// the JSON Schema; then the checks of Check. A later stage would only repeat
-// an earlier stage's complaint in a more confusing form.
+// size; one allocation-free pass over the bytes for UTF-8, syntax, depth,
+// structural limits and repeated fields; the JSON Schema; then the checks of
+// Check. A later stage would only repeat an earlier stage's complaint in a
+// more confusing form.
+//
+// The document is decoded once, by a decoder that trusts the byte pass, into
+// the generic values the schema library needs; the Export is then copied
+// from those values. The schema forbids unknown fields everywhere, so the
+// copy is as strict as encoding/json with DisallowUnknownFields, which the
+// tests and FuzzValidate confirm.
 func (v *Validator) Validate(name string, data []byte) (*Export, error) {
 	if int64(len(data)) > v.opts.MaxBytes {
 		return nil, Problems{{File: name, Location: "/",
