@@ -148,6 +148,9 @@ func TestScreenPasses(t *testing.T) {
 		"the baby was born in hospital and on 12 March 2019 the health visitor visited",
 		"the school did not record the date of birth", "born in March 2015", "DOB recorded wrongly on 2 of 5 forms",
 		"the first-born child", "a newborn baby", "Dobson Road", "newly born twins, then on 3 May the GP",
+		"born 2 months premature", "was born on the 3rd", "DOB and address were shared on 12 March 2019",
+		"MARAC on 01/02/2019", "10.30am visit", "Childline 0800 1111", "NSPCC helpline 0808 800 5000", "KS2 SATs",
+		"Ms A's GP, Dr B, said", "the Mr and Mrs B household", "Ms A. Mother said", "Mr B's flat",
 		// Other ordinary punctuation.
 		"staff @ the school", "user@localhost", "a@b", "e-mail the team",
 	}
