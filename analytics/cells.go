@@ -67,7 +67,7 @@ type protected struct {
 
 // protectKey decides the cells of one key over the context of a plan.
 func (s *Store) protectKey(sc *scope, p plan, ms *measureSet, key string) *protected {
-	sp := newSuppressor(s.policy.K, s.geo, ms.fam, sc.known, p.expand)
+	sp := newSuppressor(s.policy.K, s.geo, ms.fam, sc.known, sc.scopeNode, p.expand)
 	sp.set(0, ms.rv(ms.c.at(key, 0)))
 	for _, e := range p.expand {
 		for _, c := range s.geo.nodes[e].children {

@@ -36,6 +36,11 @@ func (s *Store) planFor(sc *scope, more ...int) plan {
 	} else {
 		addChain(sc.place, false)
 	}
+	// The viewer's own place is always in the context, so that what they can
+	// subtract from the places above it is known to the protection.
+	if sc.scopeNode >= 0 {
+		addChain(sc.scopeNode, false)
+	}
 	for _, m := range more {
 		if s.geo.nodes[m].level != LevelBoard {
 			addChain(m, true)

@@ -25,6 +25,9 @@ type scope struct {
 	custom *SavedCollection // the saved collection, for a custom one
 	boards []int            // custom: the boards it covers, in geography order
 	known  []bool           // per place: the viewer sees it in full detail
+	// scopeNode is the board or region the viewer sees in full detail, with
+	// everything under it; -1 when there is none (or when they see everything).
+	scopeNode int
 	// full is true when the viewer sees the whole collection in full detail:
 	// no suppression applies to it and excerpts may be shown.
 	full bool
@@ -36,7 +39,7 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 	if err := v.Check(); err != nil {
 		return nil, err
 	}
-	sc := &scope{v: v, sel: sel, place: -1}
+	sc := &scope{v: v, sel: sel, place: -1, scopeNode: -1}
 	sc.known = make([]bool, len(s.geo.nodes))
 	switch {
 	case v.seesAll():
@@ -49,6 +52,7 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 			return nil, errs.E(errs.Forbidden, "board %q of this account is not in the geography", v.Board)
 		}
 		sc.known[n.idx] = true
+		sc.scopeNode = n.idx
 	case v.Role == RoleRegionalAnalyst:
 		n, ok := s.geo.lookup(v.Region)
 		if !ok || n.level != LevelRegion {
@@ -58,6 +62,7 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 		for _, c := range n.children {
 			sc.known[c] = true
 		}
+		sc.scopeNode = n.idx
 	}
 
 	ref := strings.TrimSpace(sel.Collection)

@@ -36,6 +36,10 @@ package analytics
 // Cells the viewer sees in full detail count as known: they are never
 // withheld and are never chosen to protect another cell, and a relation
 // counts them as published, which is exactly what that viewer can subtract.
+// Knowing their own board or region, such a viewer can also subtract it from
+// every place above it: so the primary rule applies to that remainder too
+// (a nation less the analyst's region, say), and a place whose remainder is
+// about fewer than k reviews is withheld from that viewer.
 
 // family is a set of measures protected together, with their additive relations.
 type family struct {
@@ -54,10 +58,11 @@ type suppressor struct {
 	r      [][]int // per place, per measure: distinct reviews; nil outside the context
 	sup    [][]bool
 	expand []int // parents whose children are in the context, top-down
+	scope  int   // the place the viewer knows with everything under it; -1 for none
 }
 
-func newSuppressor(k int, geo *geoIndex, fam *family, known []bool, expand []int) *suppressor {
-	return &suppressor{k: k, geo: geo, fam: fam, known: known, expand: expand,
+func newSuppressor(k int, geo *geoIndex, fam *family, known []bool, scope int, expand []int) *suppressor {
+	return &suppressor{k: k, geo: geo, fam: fam, known: known, scope: scope, expand: expand,
 		r: make([][]int, len(geo.nodes)), sup: make([][]bool, len(geo.nodes))}
 }
 
@@ -73,8 +78,10 @@ func (s *suppressor) run() {
 		}
 		sup := make([]bool, nm)
 		if !s.known[place] {
+			small := func(r int) bool { return r > 0 && r < s.k }
+			above := s.scope >= 0 && s.r[s.scope] != nil && s.geo.within(s.scope, place)
 			for m, r := range s.r[place] {
-				sup[m] = r > 0 && r < s.k
+				sup[m] = small(r) || above && small(r-s.r[s.scope][m])
 			}
 		}
 		s.sup[place] = sup
