@@ -120,7 +120,7 @@ func (a *Access) Authenticate(r *http.Request) (analytics.Viewer, error) {
 // openPaths are served to visitors who have not signed in even when public
 // access is off: sign-in itself, assets and the health check.
 func openPath(p string) bool {
-	return p == "/login" || p == "/healthz" || strings.HasPrefix(p, "/static/") || p == "/api/v1/openapi.json"
+	return p == "/login" || p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/") || p == "/api/v1/openapi.json"
 }
 
 func apiPath(p string) bool { return strings.HasPrefix(p, "/api/") }

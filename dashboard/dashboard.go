@@ -8,6 +8,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,11 @@ type Options struct {
 	MaxUploadFiles int
 	// Now is the clock for provenance lines; time.Now when nil.
 	Now func() time.Time
+	// Ready reports whether the store is open, migrated and answering, for
+	// /readyz (health.go); nil means ready whenever the server answers.
+	Ready func(ctx context.Context) error
+	// Metrics records requests and uploads (metrics.go); nil records nothing.
+	Metrics *Metrics
 	// CacheEntries is how many analytics results are kept for reuse (1000
 	// when 0; a negative number turns the cache off). Results are kept per
 	// viewer and cleared by every stored upload.

@@ -36,6 +36,7 @@ func (s *Server) requestLog(c *gin.Context) {
 	c.Header("X-Request-Id", id)
 	c.Next()
 	status := c.Writer.Status()
+	s.opts.Metrics.observeRequest(c.FullPath(), c.Request.Method, status, time.Since(start))
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelWarn

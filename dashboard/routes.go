@@ -16,7 +16,7 @@ func (s *Server) routes() *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestLog, s.recovery, securityHeaders)
 	r.GET("/static/:version/*path", s.handle(s.handleAsset))
-	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	s.healthRoutes(r)
 
 	r.Use(s.authenticate)
 	s.pageRoutes(r)

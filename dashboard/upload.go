@@ -133,6 +133,7 @@ func (s *Server) store(ctx context.Context, files []upload, by string) ([]fileRe
 		e, ps := s.validate(f)
 		if len(ps) > 0 {
 			results[i].Problems = ps
+			s.opts.Metrics.observeInvalid()
 			continue
 		}
 		format := "json"
@@ -145,7 +146,7 @@ func (s *Server) store(ctx context.Context, files []upload, by string) ([]fileRe
 	if len(items) == 0 {
 		return results, nil
 	}
-	receipts, err := s.opts.Writer.Write(ctx, items)
+	receipts, err := s.write(ctx, items)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "store uploads")
 	}
@@ -250,6 +251,7 @@ func (s *Server) handleAPIUpload(c *gin.Context) error {
 	for _, f := range files {
 		if _, ps := s.validate(f); len(ps) > 0 {
 			problems = append(problems, ps...)
+			s.opts.Metrics.observeInvalid()
 		}
 	}
 	if len(problems) > 0 {
