@@ -26,12 +26,14 @@ func recurrenceFixtures() []fixture {
 	return []fixture{
 		{id: "R1", board: "ENG-NE-NCL", year: 2020, family: "yes",
 			episodes: []string{"problematic:FL.WORK.03+p,FL.TEAM.02+p", "mixed:FL.WORK.03+g,FL.FAM.04+p", "good:FL.TEAM.02+g"},
-			patterns: []fxPattern{{typ: "P2", sub: "P2.3", priority: 1, episodes: []int{1, 3}}, {typ: "P6", sub: "P6.1", priority: 2, episodes: []int{2}}}},
+			patterns: []fxPattern{{typ: "P2", sub: "P2.3", priority: 1, episodes: []int{1, 3}}, {typ: "P6", sub: "P6.1", priority: 2, episodes: []int{2}}},
+			recs:     []fxRec{{1, "local", []int{1}}, {3, "national", []int{1, 2}}, {2, "local", nil}}},
 		{id: "R2", board: "ENG-NE-NCL", year: 2021, kind: "routine",
 			episodes: []string{"problematic:FL.WORK.03+p", "good:LS.ORG.04+g"},
 			patterns: []fxPattern{{typ: "P6", sub: "P6.1", episodes: []int{1}}, {typ: "P4", proposed: "Schools unsure of thresholds", nature: "constructive", priority: 5, episodes: []int{2}}}},
 		{id: "R3", board: "ENG-NE-NCL", year: 2020, episodes: []string{"problematic:FL.WORK.03+p"}},
-		{id: "R4", board: "ENG-NE-DUR", year: 2021, family: "no", episodes: []string{"problematic:FL.WORK.03+p,NG.POL.03+p"}},
+		{id: "R4", board: "ENG-NE-DUR", year: 2021, family: "no", agencies: []string{"Police", "Health visiting"},
+			episodes: []string{"problematic:FL.WORK.03+p,NG.POL.03+p"}},
 		{id: "R5", board: "ENG-NE-SUN", year: 2021, episodes: []string{"problematic:FL.WORK.03+p"}},
 		{id: "R6", board: "ENG-LDN-CAM", year: 2022, episodes: []string{"good:FL.WORK.03+g"}},
 	}
