@@ -102,8 +102,12 @@ func checkRollups(t *testing.T, db *sql.DB) {
 			sums = append(sums, "coalesce(sum("+c+"), 0)")
 		}
 		q := func(from string) []string {
+			where := ""
+			if tbl == "agg_pairs" {
+				where = " WHERE a < b" // the roll-up also holds (b, a)
+			}
 			rows, err := db.Query(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (SELECT ` + group + `, ` + strings.Join(sums, ", ") +
-				` FROM ` + from + ` GROUP BY ` + group + ` HAVING sum(reviews) <> 0) ORDER BY ALL`)
+				` FROM ` + from + where + ` GROUP BY ` + group + ` HAVING sum(reviews) <> 0) ORDER BY ALL`)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -171,10 +171,15 @@ func (sc *scope) filter(g *geoIndex, withFrame bool) (string, []any) {
 type query struct {
 	table     string
 	keys      string   // key columns, comma-separated; their values are joined with "|"
+	nkeys     int      // how many key columns, when keys has commas inside expressions
 	vals      []string // value expressions, each an aggregate cast to BIGINT
 	valArgs   []any    // arguments of the value expressions
 	where     string   // extra conditions
 	whereArgs []any
+	// rollupWhere, when set, replaces where for the roll-up (the pairs
+	// roll-up holds both orientations of each pair).
+	rollupWhere     string
+	rollupWhereArgs []any
 	byYear    bool // one block of values per year of the scope
 	allFrames bool // do not restrict to the scope's frame
 }
@@ -201,7 +206,11 @@ func (s *Store) read(ctx context.Context, sc *scope, p plan, q query) (*cube, er
 		inN, na := inList("nation", p.nations, false)
 		notR, ra := inList("region", p.regions, true)
 		place := "CASE WHEN " + inN + " THEN region ELSE nation END"
-		if err := s.readInto(ctx, sc, c, q, q.table+"_r", place, na, notR, ra); err != nil {
+		rq := q
+		if q.rollupWhere != "" {
+			rq.where, rq.whereArgs = q.rollupWhere, q.rollupWhereArgs
+		}
+		if err := s.readInto(ctx, sc, c, rq, q.table+"_r", place, na, notR, ra); err != nil {
 			return nil, err
 		}
 		if len(p.regions) > 0 {
@@ -234,6 +243,9 @@ func (s *Store) readInto(ctx context.Context, sc *scope, c *cube, q query, table
 	keyCols := ""
 	if q.keys != "" {
 		nk = len(strings.Split(q.keys, ","))
+		if q.nkeys > 0 {
+			nk = q.nkeys
+		}
 		keyCols = ", " + q.keys
 	}
 	stmt := fmt.Sprintf(`SELECT %s AS place%s%s, %s FROM %s WHERE %s GROUP BY ALL`,

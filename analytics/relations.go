@@ -97,11 +97,14 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 
 	// Pairs: with a focus, every pair with it; otherwise the collection's
 	// strongest pairs first, so the context is read for those only.
+	// The table keeps each pair once (a < b); its roll-up keeps both
+	// orientations sorted by a, so one factor's pairs are a = focus there.
 	where := "within = ? AND depth = ?"
 	args := []any{within, depth}
+	q := query{table: "agg_pairs", keys: "least(a, b), greatest(a, b)", nkeys: 2, vals: sums("reviews", "episodes")}
 	if opt.Focus != "" {
-		where += " AND (a = ? OR b = ?)"
-		args = append(args, opt.Focus, opt.Focus)
+		q.where, q.whereArgs = where+" AND (a = ? OR b = ?)", append(args, opt.Focus, opt.Focus)
+		q.rollupWhere, q.rollupWhereArgs = where+" AND a = ?", append(args, opt.Focus)
 	} else {
 		keys, err := s.topPairs(ctx, sc, where, args, within, minSupport, limit)
 		if err != nil {
@@ -111,11 +114,11 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 			out.Pairs = []Pair{}
 			return out, nil
 		}
-		where += " AND list_contains(?::VARCHAR[], a || '|' || b)"
-		args = append(args, keys)
+		in := " AND list_contains(?::VARCHAR[], a || '|' || b)"
+		q.where, q.whereArgs = where+in, append(append([]any{}, args...), keys)
+		q.rollupWhere, q.rollupWhereArgs = where+" AND a < b"+in, append(append([]any{}, args...), keys)
 	}
-	pc, err := s.read(ctx, sc, p, query{table: "agg_pairs", keys: "a, b", vals: sums("reviews", "episodes"),
-		where: where, whereArgs: args})
+	pc, err := s.read(ctx, sc, p, q)
 	if err != nil {
 		return nil, err
 	}

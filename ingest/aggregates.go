@@ -44,8 +44,35 @@ func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, where, sign string) 
 	for _, c := range cols[nk:] {
 		sel = append(sel, fmt.Sprintf("%s * sum(%s) AS %s", sign, c, c))
 	}
+	if t == "agg_pairs" {
+		// The pairs roll-up holds both orientations, (a, b) and (b, a), so
+		// that the pairs of one factor are the rows with a = that factor,
+		// which the roll-up's sort order lets DuckDB find without a scan.
+		swapped := make([]string, len(cols))
+		for i, c := range cols {
+			switch c {
+			case "a":
+				swapped[i] = "b AS a"
+			case "b":
+				swapped[i] = "a AS b"
+			default:
+				swapped[i] = c
+			}
+		}
+		src = `(SELECT * FROM ` + src + ` UNION ALL SELECT ` + strings.Join(swapped, ", ") + ` FROM ` + src + `)`
+	}
 	return `INSERT INTO ` + t + `_r SELECT ` + strings.Join(sel, ", ") + ` FROM ` + src + ` AS x ` + where +
 		` GROUP BY ` + strings.Join(group, ", "), nil
+}
+
+// compactOrder is the order each table is left in by compaction: by place for
+// most, so reads of a region's boards skip the rest; the pairs roll-up by
+// factor, so reads of one factor's pairs do.
+func compactOrder(t string) string {
+	if t == "agg_pairs_r" {
+		return "frame_id, frame_version, within, depth, a, b, nation, region, year"
+	}
+	return "frame_id, frame_version, nation, region, board, year, kind"
 }
 
 // tableColumns lists a table's columns in order.
@@ -449,7 +476,7 @@ func compactAggregates(ctx context.Context, conn *sql.Conn) error {
 		}
 		stmts := []string{
 			`CREATE OR REPLACE TEMP TABLE agg_compact AS SELECT ` + keys + `, ` + strings.Join(sums, ", ") +
-				` FROM ` + t + ` GROUP BY ` + keys + ` ORDER BY frame_id, frame_version, nation, region, board, year, kind`,
+				` FROM ` + t + ` GROUP BY ` + keys + ` ORDER BY ` + compactOrder(t),
 			`DELETE FROM ` + t,
 			`INSERT INTO ` + t + ` SELECT * FROM temp.agg_compact`,
 			`DROP TABLE temp.agg_compact`,
