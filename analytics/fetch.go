@@ -180,8 +180,8 @@ type query struct {
 	// roll-up holds both orientations of each pair).
 	rollupWhere     string
 	rollupWhereArgs []any
-	byYear    bool // one block of values per year of the scope
-	allFrames bool // do not restrict to the scope's frame
+	byYear          bool // one block of values per year of the scope
+	allFrames       bool // do not restrict to the scope's frame
 }
 
 // read runs an aggregate query over the context of a plan and fills a cube.
