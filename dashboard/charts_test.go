@@ -69,7 +69,7 @@ func TestChartOptionsGolden(t *testing.T) {
 // text reaches: chart labels, tables, excerpts, facets and the switcher.
 func TestXSSPayloadsStayText(t *testing.T) {
 	f := mustFakeServer(t)
-	for _, path := range []string{"/", "/patterns", "/factors/FL.WORK.03", "/reviews", "/query", "/trends"} {
+	for _, path := range []string{"/", "/patterns", "/factors/FL.WORK.03", "/reviews", "/query?what=episodes", "/trends"} {
 		t.Run(path, func(t *testing.T) {
 			_, body := f.get(t, path)
 			for _, raw := range []string{"<script>alert(1)", "<img src=x"} {

@@ -22,6 +22,7 @@ var pagePaths = []string{
 	"/recommendations",
 	"/reviews",
 	"/query",
+	"/query?what=episodes&q=school",
 	"/query?what=factors&q=work",
 	"/upload",
 }

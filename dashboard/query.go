@@ -45,7 +45,9 @@ var adequacies = []collectionOption{{Value: "", Label: "Any"}, {Value: "good", L
 	{Value: "mixed", Label: "Mixed"}, {Value: "not_judged", Label: "Not judged"}}
 
 func readQueryForm(c *gin.Context) (queryForm, error) {
-	f := queryForm{What: c.DefaultQuery("what", "episodes"), Text: strings.TrimSpace(c.Query("q")), Code: c.Query("code"),
+	// Until something is asked the page lists the factors, which is quick;
+	// a search over every episode of the UK is slow and says little.
+	f := queryForm{What: c.DefaultQuery("what", "factors"), Text: strings.TrimSpace(c.Query("q")), Code: c.Query("code"),
 		With: c.Query("with"), Adequacy: c.Query("adequacy"), Tree: c.DefaultQuery("tree", analytics.TreeFactor)}
 	ok := false
 	for _, w := range queryWhats {
