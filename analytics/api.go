@@ -536,11 +536,13 @@ type EpisodeExcerpt struct {
 	Excerpt   string   `json:"excerpt"` // the description, shortened and screened
 	Adequacy  string   `json:"adequacy"`
 	Factors   []string `json:"factors"` // factor codes cited in the episode
+
+	key int64 // the review's key in the store, for reading its factors
 }
 
-// Episodes returns the episodes behind a figure, a page at a time. Only a
-// viewer with full detail over the whole collection may drill down; anyone
-// else gets a Forbidden error.
+// Episodes returns the episodes behind a figure, a page at a time, most
+// recently stored first. Only a viewer with full detail over the whole
+// collection may drill down; anyone else gets a Forbidden error.
 func (s *Store) Episodes(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery) (*EpisodePage, error) {
 	return s.episodes(ctx, v, sel, q)
 }

@@ -158,7 +158,9 @@ func benchQueries() []benchQuery {
 		{name: "custom collection by agency (region, factor shares)", run: func(ctx context.Context, s *Store) error {
 			_, err := s.Recurrence(ctx, pub, Selection{Collection: SavedPrefix + "ldn-police"}, RecurrenceOptions{})
 			return err
-		}, naive: codesCTE + ` SELECT cf.code, count(DISTINCT r.review_key) FROM reviews r JOIN cf USING (review_key)
+		}, // The same question as the view: reviews and episodes citing each node.
+			naive: codesCTE + ` SELECT cf.code, count(DISTINCT r.review_key), count(DISTINCT (r.review_key, cf.episode_no))
+			FROM reviews r JOIN cf USING (review_key)
 			WHERE r.status = 'current' AND r.region = 'ENG-LDN' AND list_has_any(r.agencies, ['Police']) GROUP BY 1`},
 	}
 }

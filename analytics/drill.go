@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -86,6 +88,28 @@ func pageOf(page, perPage int) (int, int, error) {
 	return page, perPage, nil
 }
 
+// descendants lists a node and every node under it.
+func descendants(f *frameData, tree, code string) []string {
+	out := []string{code}
+	for _, n := range f.nodes(tree) {
+		for p := n.Parent; p != ""; {
+			if p == code {
+				out = append(out, n.Code)
+				break
+			}
+			pn, ok := f.node(tree, p)
+			if !ok {
+				break
+			}
+			p = pn.Parent
+		}
+	}
+	return out
+}
+
+// Episodes are listed most recently stored first (by review key, then
+// episode number). That order lets each page be read from a narrow range of
+// keys, which DuckDB's zone maps find without scanning the whole table.
 func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery) (*EpisodePage, error) {
 	sc, err := s.resolve(ctx, v, sel)
 	if err != nil {
@@ -102,16 +126,20 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 	if err != nil {
 		return nil, err
 	}
-	scopeSQL, args := s.reviewScope(sc, "r")
-	// The episodes behind the figure, as (review_key, episode_no).
+	// sel_ selects (review_key, episode_no) of the episodes behind the figure,
+	// among the reviews of CTE r; its ? are selArgs.
 	var sel_ string
 	var selArgs []any
+	// countCol is the agg_nodes episode column (and review column) holding
+	// the number of episodes listed, when the aggregates can answer.
+	countE, countR := "episodes", "reviews"
 	switch {
 	case q.Code == "":
 		if q.Dim != "" || q.With != "" {
 			return nil, errs.E(errs.Invalid, "a split or a second factor needs a code")
 		}
-		sel_ = `SELECT review_key, episode_no FROM episodes WHERE review_key IN (SELECT review_key FROM r)`
+		sel_ = `SELECT e.review_key, e.episode_no FROM episodes e JOIN r ON r.review_key = e.review_key
+			WHERE e.review_key BETWEEN ? AND ?`
 	case tree == TreeFactor:
 		if _, ok := sc.frame.node(TreeFactor, q.Code); !ok {
 			return nil, errs.E(errs.NotFound, "factor %q is not in frame %s", q.Code, sc.frame.info.Key())
@@ -125,6 +153,11 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 			}
 			cond = " AND f.influence = ?"
 			selArgs = append(selArgs, q.Value)
+			if q.Value == ingest.InfluenceGood {
+				countE, countR = "e1", "r1"
+			} else {
+				countE, countR = "e2", "r2"
+			}
 		case "adequacy":
 			if q.Adequacy != "" && q.Adequacy != q.Value {
 				return nil, errs.E(errs.Invalid, "adequacy given twice: %s and %s", q.Value, q.Adequacy)
@@ -133,18 +166,17 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 		default:
 			return nil, errs.E(errs.Invalid, "split %q: factors split by influence or adequacy", q.Dim)
 		}
-		sel_ = `SELECT DISTINCT f.review_key, f.episode_no FROM episode_factors f
-			JOIN frame_closure c ON c.frame_id = ? AND c.frame_version = ? AND c.tree = 'factor' AND c.descendant = f.code AND c.ancestor = ?
-			WHERE f.review_key IN (SELECT review_key FROM r)` + cond
-		selArgs = append([]any{sc.frame.info.ID, sc.frame.info.Version, q.Code}, selArgs...)
+		sel_ = `SELECT DISTINCT f.review_key, f.episode_no FROM episode_factors f JOIN r ON r.review_key = f.review_key
+			WHERE f.review_key BETWEEN ? AND ? AND list_contains(?::VARCHAR[], f.code)` + cond
+		selArgs = append([]any{descendants(sc.frame, TreeFactor, q.Code)}, selArgs...)
 		if q.With != "" {
 			if _, ok := sc.frame.node(TreeFactor, q.With); !ok {
 				return nil, errs.E(errs.NotFound, "factor %q is not in frame %s", q.With, sc.frame.info.Key())
 			}
 			sel_ = `SELECT * FROM (` + sel_ + `) x WHERE EXISTS (SELECT 1 FROM episode_factors g
-				JOIN frame_closure d ON d.frame_id = ? AND d.frame_version = ? AND d.tree = 'factor' AND d.descendant = g.code AND d.ancestor = ?
-				WHERE g.review_key = x.review_key AND g.episode_no = x.episode_no)`
-			selArgs = append(selArgs, sc.frame.info.ID, sc.frame.info.Version, q.With)
+				WHERE g.review_key = x.review_key AND g.episode_no = x.episode_no AND list_contains(?::VARCHAR[], g.code))`
+			selArgs = append(selArgs, descendants(sc.frame, TreeFactor, q.With))
+			countE = ""
 		}
 	default:
 		if _, ok := sc.frame.node(TreePattern, q.Code); !ok {
@@ -154,32 +186,43 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 		switch q.Dim {
 		case "":
 		case "nature":
+			switch q.Value {
+			case ingest.NatureConstructive:
+				countE, countR = "e1", "r1"
+			case ingest.NatureUnsafe:
+				countE, countR = "e2", "r2"
+			default:
+				return nil, errs.E(errs.Invalid, "nature %q: give constructive or unsafe", q.Value)
+			}
 			cond = " AND p.nature = ?"
 			selArgs = append(selArgs, q.Value)
 		case "priority":
 			switch q.Value {
 			case "1", "2", "3":
 				cond = " AND p.priority = ?"
-				selArgs = append(selArgs, q.Value)
+				n, _ := strconv.Atoi(q.Value)
+				selArgs = append(selArgs, n)
+				countE, countR = "e"+strconv.Itoa(n+2), "r"+strconv.Itoa(n+2)
 			case "4+":
 				cond = " AND p.priority >= 4"
+				countE, countR = "e6", "r6"
 			case "none":
 				cond = " AND p.priority IS NULL"
+				countE, countR = "e7", "r7"
 			default:
 				return nil, errs.E(errs.Invalid, "priority %q: give 1, 2, 3, 4+ or none", q.Value)
 			}
 		default:
 			return nil, errs.E(errs.Invalid, "split %q: patterns split by nature or priority", q.Dim)
 		}
-		match := `EXISTS (SELECT 1 FROM frame_closure c WHERE c.frame_id = ? AND c.frame_version = ? AND c.tree = 'pattern'
-			AND c.descendant = coalesce(p.sub_code, p.type_code) AND c.ancestor = ?)`
-		margs := []any{sc.frame.info.ID, sc.frame.info.Version, q.Code}
+		match := `list_contains(?::VARCHAR[], coalesce(p.sub_code, p.type_code))`
+		margs := []any{descendants(sc.frame, TreePattern, q.Code)}
 		if typ, ok := strings.CutSuffix(q.Code, ProposedSuffix); ok {
 			match = `(p.proposed IS NOT NULL AND p.type_code = ?)`
 			margs = []any{typ}
 		}
-		sel_ = `SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no FROM patterns p
-			WHERE p.review_key IN (SELECT review_key FROM r) AND ` + match + cond
+		sel_ = `SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no FROM patterns p JOIN r ON r.review_key = p.review_key
+			WHERE p.review_key BETWEEN ? AND ? AND ` + match + cond
 		selArgs = append(margs, selArgs...)
 	}
 	filter := ""
@@ -192,6 +235,12 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 		}
 		filter += " AND e.adequacy = ?"
 		fargs = append(fargs, q.Adequacy)
+		if tree == TreeFactor && q.Dim != "influence" && countE != "" {
+			i := slices.Index([]string{"good", "problematic", "mixed", "not_judged"}, q.Adequacy)
+			countE, countR = "e"+strconv.Itoa(i+3), "r"+strconv.Itoa(i+3)
+		} else {
+			countE = ""
+		}
 	}
 	if t := strings.TrimSpace(q.Text); t != "" {
 		if utf8.RuneCountInString(t) > 200 {
@@ -201,47 +250,161 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 			filter += " AND (e.title || ' ' || e.description) ILIKE ? ESCAPE '\\'"
 			fargs = append(fargs, "%"+likeEscape(w)+"%")
 		}
+		countE = ""
 	}
-	base := `WITH r AS (SELECT review_key, review_id, version, board, year, kind FROM reviews r WHERE ` + scopeSQL + `),
+	scopeSQL, scopeArgs := s.reviewScope(sc, "r")
+	// hit(lo, hi) is the statement prefix selecting the matching episodes
+	// with keys in [lo, hi]; its arguments come from hitArgs.
+	hit := `WITH r AS (SELECT review_key, review_id, version, board, year, kind FROM reviews r WHERE ` + scopeSQL +
+		` AND r.review_key BETWEEN ? AND ?),
 		sel AS (` + sel_ + `),
 		hit AS (SELECT e.review_key, e.episode_no, e.title, e.description, e.adequacy, r.review_id, r.version, r.board, r.year, r.kind
 			FROM sel JOIN episodes e ON e.review_key = sel.review_key AND e.episode_no = sel.episode_no
-			JOIN r ON r.review_key = e.review_key WHERE true` + filter + `)`
-	all := append(append(append([]any{}, args...), selArgs...), fargs...)
-	out := &EpisodePage{Provenance: sc.prov, Collection: sc.coll, Query: q, Page: page, PerPage: perPage, Episodes: []EpisodeExcerpt{}}
-	if err := s.db.QueryRowContext(ctx, base+` SELECT count(*), count(DISTINCT review_key) FROM hit`, all...).Scan(&out.Total, &out.Reviews); err != nil {
-		return nil, wrapDB(ctx, err, "count episodes")
+			JOIN r ON r.review_key = e.review_key WHERE e.review_key BETWEEN ? AND ?` + filter + `)`
+	hitArgs := func(lo, hi int64) []any {
+		a := append(append([]any{}, scopeArgs...), lo, hi, lo, hi)
+		a = append(a, selArgs...)
+		a = append(a, lo, hi)
+		return append(a, fargs...)
 	}
-	out.Pages = (out.Total + perPage - 1) / perPage
-	rows, err := s.db.QueryContext(ctx, base+`
-		SELECT review_id, version, year, board, kind, episode_no, title, description, adequacy,
-		       (SELECT list(code ORDER BY seq) FROM episode_factors f WHERE f.review_key = hit.review_key AND f.episode_no = hit.episode_no)
-		FROM hit ORDER BY year DESC, review_id, episode_no LIMIT ? OFFSET ?`, append(all, perPage, (page-1)*perPage)...)
-	if err != nil {
+	out := &EpisodePage{Provenance: sc.prov, Collection: sc.coll, Query: q, Page: page, PerPage: perPage, Episodes: []EpisodeExcerpt{}}
+	var minKey, maxKey sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(review_key), max(review_key) FROM reviews r WHERE `+scopeSQL, scopeArgs...).Scan(&minKey, &maxKey); err != nil {
 		return nil, wrapDB(ctx, err, "list episodes")
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var x EpisodeExcerpt
-		var desc string
-		var codes []any
-		if err := rows.Scan(&x.ReviewID, &x.Version, &x.Year, &x.Board, &x.Kind, &x.Number, &x.Title, &desc, &x.Adequacy, &codes); err != nil {
+	if !minKey.Valid {
+		return out, nil
+	}
+	// Counts: from the aggregates when they hold them, else by counting.
+	counted := false
+	if countE != "" && !sc.byAgency() {
+		counted, err = s.drillCounts(ctx, sc, tree, q.Code, countE, countR, out)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !counted {
+		if err := s.db.QueryRowContext(ctx, hit+` SELECT count(*), count(DISTINCT review_key) FROM hit`,
+			hitArgs(minKey.Int64, maxKey.Int64)...).Scan(&out.Total, &out.Reviews); err != nil {
+			return nil, wrapDB(ctx, err, "count episodes")
+		}
+	}
+	out.Pages = (out.Total + perPage - 1) / perPage
+	// Walk down the keys in widening ranges until the page is full.
+	skip := (page - 1) * perPage
+	hi, width := maxKey.Int64, int64(1024)
+	for hi >= minKey.Int64 && len(out.Episodes) < perPage && skip < out.Total {
+		lo := max(minKey.Int64, hi-width+1)
+		args := hitArgs(lo, hi)
+		var n int
+		if err := s.db.QueryRowContext(ctx, hit+` SELECT count(*) FROM hit`, args...).Scan(&n); err != nil {
 			return nil, wrapDB(ctx, err, "list episodes")
 		}
-		if n, ok := s.geo.lookup(x.Board); ok {
-			x.BoardName = n.name
-		}
-		x.Title = screenText(x.Title)
-		x.Excerpt = excerpt(desc)
-		x.Factors = []string{}
-		for _, c := range codes {
-			if s, ok := c.(string); ok {
-				x.Factors = append(x.Factors, s)
+		if n <= skip {
+			skip -= n
+		} else {
+			need := perPage - len(out.Episodes)
+			rows, err := s.db.QueryContext(ctx, hit+`
+				SELECT review_key, review_id, version, year, board, kind, episode_no, title, description, adequacy
+				FROM hit ORDER BY review_key DESC, episode_no LIMIT ? OFFSET ?`, append(args, need, skip)...)
+			if err != nil {
+				return nil, wrapDB(ctx, err, "list episodes")
 			}
+			for rows.Next() {
+				var x EpisodeExcerpt
+				var key int64
+				var desc string
+				if err := rows.Scan(&key, &x.ReviewID, &x.Version, &x.Year, &x.Board, &x.Kind, &x.Number, &x.Title, &desc, &x.Adequacy); err != nil {
+					rows.Close()
+					return nil, wrapDB(ctx, err, "list episodes")
+				}
+				if n, ok := s.geo.lookup(x.Board); ok {
+					x.BoardName = n.name
+				}
+				x.Title = screenText(x.Title)
+				x.Excerpt = excerpt(desc)
+				x.key = key
+				out.Episodes = append(out.Episodes, x)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, wrapDB(ctx, err, "list episodes")
+			}
+			skip = 0
 		}
-		out.Episodes = append(out.Episodes, x)
+		hi = lo - 1
+		width *= 2
 	}
-	return out, wrapRowsErr(ctx, rows.Err(), "list episodes")
+	if err := s.episodeFactors(ctx, out.Episodes); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// episodeFactors fills in the factor codes of the listed episodes.
+func (s *Store) episodeFactors(ctx context.Context, eps []EpisodeExcerpt) error {
+	if len(eps) == 0 {
+		return nil
+	}
+	keys := make([]int64, 0, len(eps))
+	lo, hi := eps[0].key, eps[0].key
+	for _, e := range eps {
+		keys = append(keys, e.key)
+		lo, hi = min(lo, e.key), max(hi, e.key)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT review_key, episode_no, list(code ORDER BY seq) FROM episode_factors
+		WHERE review_key BETWEEN ? AND ? AND list_contains(?::BIGINT[], review_key) GROUP BY 1, 2`, lo, hi, keys)
+	if err != nil {
+		return wrapDB(ctx, err, "list episode factors")
+	}
+	defer rows.Close()
+	type ek struct {
+		key int64
+		no  int
+	}
+	codes := map[ek][]string{}
+	for rows.Next() {
+		var k ek
+		var list []any
+		if err := rows.Scan(&k.key, &k.no, &list); err != nil {
+			return wrapDB(ctx, err, "list episode factors")
+		}
+		codes[k] = anyStrings(list)
+	}
+	for i := range eps {
+		eps[i].Factors = codes[ek{eps[i].key, eps[i].Number}]
+		if eps[i].Factors == nil {
+			eps[i].Factors = []string{}
+		}
+	}
+	return rows.Err()
+}
+
+// drillCounts reads the number of episodes (and reviews) behind a drill-down
+// from the aggregates, exactly (the viewer sees the collection in full).
+func (s *Store) drillCounts(ctx context.Context, sc *scope, tree, code, colE, colR string, out *EpisodePage) (bool, error) {
+	where, args := sc.filter(s.geo, true)
+	inColl, cargs := s.collectionCond(sc)
+	var q string
+	if code == "" {
+		// Every episode of the collection: agg_totals.
+		cols := map[string]string{"episodes": "episodes", "e3": "ep_good", "e4": "ep_problematic", "e5": "ep_mixed", "e6": "ep_not_judged"}
+		rcols := map[string]string{"reviews": "reviews", "r3": "r_good", "r4": "r_problematic", "r5": "r_mixed", "r6": "r_not_judged"}
+		e, r := cols[colE], rcols[colR]
+		if e == "" || r == "" {
+			return false, nil
+		}
+		q = `SELECT coalesce(sum(` + e + `), 0), coalesce(sum(` + r + `), 0) FROM agg_totals WHERE ` + where + inColl
+	} else {
+		q = `SELECT coalesce(sum(` + colE + `), 0), coalesce(sum(` + colR + `), 0) FROM agg_nodes WHERE ` + where +
+			` AND tree = ? AND code = ?` + inColl
+		args = append(args, tree, code)
+	}
+	args = append(args, cargs...)
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&out.Total, &out.Reviews); err != nil {
+		return false, wrapDB(ctx, err, "count episodes")
+	}
+	return true, nil
 }
 
 func likeEscape(s string) string {

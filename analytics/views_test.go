@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,6 +256,34 @@ func TestDrillDownScope(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Page by page, one episode at a time, every episode once.
+	seen := map[string]bool{}
+	for pg := 1; pg <= 5; pg++ {
+		p, err := s.Episodes(ctx, admin, Selection{Collection: UK}, EpisodeQuery{Code: "FL.WORK.03", Page: pg, PerPage: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Episodes) != 1 || p.Pages != 5 {
+			t.Fatalf("page %d: %d episodes of %d pages", pg, len(p.Episodes), p.Pages)
+		}
+		e := p.Episodes[0]
+		id := e.ReviewID + "/" + string(rune('0'+e.Number))
+		if seen[id] {
+			t.Errorf("episode %s listed twice", id)
+		}
+		seen[id] = true
+		if !slices.Contains(e.Factors, "FL.WORK.03") {
+			t.Errorf("episode %s does not cite FL.WORK.03: %v", id, e.Factors)
+		}
+	}
+	// Words narrow the list (and are counted, not read from the aggregates).
+	p, err := s.Episodes(ctx, admin, Selection{Collection: UK}, EpisodeQuery{Code: "FL.WORK.03", Text: "2 of R1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != 1 || p.Episodes[0].ReviewID != "R1" || p.Episodes[0].Number != 2 {
+		t.Errorf("text search: %+v", p)
 	}
 	// The episodes behind a count are the count.
 	r, err := s.Recurrence(ctx, admin, Selection{Collection: "ENG-NE"}, RecurrenceOptions{Codes: []string{"FL.WORK.03"}})
