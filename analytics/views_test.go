@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os/exec"
@@ -426,5 +427,38 @@ func TestNoForbiddenImports(t *testing.T) {
 				t.Errorf("analytics depends on %s", dep)
 			}
 		}
+	}
+}
+
+func TestQueryByName(t *testing.T) {
+	s := loadRecurrenceFixtures(t)
+	ctx := context.Background()
+	for _, view := range Views() {
+		opts := map[string][]string{}
+		switch view {
+		case "funnel":
+			opts["code"] = []string{"FL.WORK.03"}
+		case "recurrence":
+			opts["codes"] = []string{"FL.WORK.03,FL.TEAM.02"}
+			opts["splits"] = []string{"true"}
+		}
+		out, err := s.Query(ctx, admin, view, Selection{Collection: "ENG-NE"}, opts)
+		if err != nil {
+			t.Errorf("%s: %v", view, err)
+			continue
+		}
+		if b, err := json.Marshal(out); err != nil || len(b) < 20 {
+			t.Errorf("%s: json %s, %v", view, b, err)
+		}
+	}
+	if _, err := s.Query(ctx, admin, "recurrence", Selection{}, map[string][]string{"depth": {"deep"}}); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("bad option: %v", err)
+	}
+	if _, err := s.Query(ctx, admin, "nonsense", Selection{}, nil); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("unknown view: %v", err)
+	}
+	r, err := s.Query(ctx, admin, "recurrence", Selection{Collection: "ENG-NE"}, map[string][]string{"codes": {"FL.WORK.03"}})
+	if err != nil || len(r.(*Recurrence).Rows) != 1 {
+		t.Errorf("codes option not applied: %v", err)
 	}
 }
