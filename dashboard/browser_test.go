@@ -202,11 +202,20 @@ func mustBrowser(t testing.TB, host string) *browser {
 // console has delivered everything logged before a marker.
 func (b *browser) settle(t testing.TB) {
 	t.Helper()
-	_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(() => {
-		const want = document.querySelectorAll('[data-chart]').length;
-		if (want === 0) return document.readyState === 'complete';
-		return document.readyState === 'complete' && document.querySelectorAll('[data-chart][data-drawn]').length === want;
-	})()`, chromedp.WithPollingTimeout(20*time.Second)))
+	var err error
+	for try := 0; try < 5; try++ {
+		_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`(() => {
+			const want = document.querySelectorAll('[data-chart]').length;
+			if (want === 0) return document.readyState === 'complete';
+			return document.readyState === 'complete' && document.querySelectorAll('[data-chart][data-drawn]').length === want;
+		})()`, chromedp.WithPollingTimeout(20*time.Second)))
+		// The document can still be changing hands just after a navigation,
+		// which loses the execution context the poll ran in: poll again.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("page did not settle: %v", err)
 	}
