@@ -32,7 +32,8 @@ func (sc *scope) baseReviews(g *geoIndex, frame bool) (string, []any) {
 		args = append(args, sc.frame.info.ID, sc.frame.info.Version)
 	}
 	return `SELECT review_key, board, year, kind, frame_id, frame_version, family_participation,
-		stage_preliminary, stage_interim, stage_final FROM reviews WHERE ` + strings.Join(w, " AND "), args
+		stage_preliminary, stage_interim, stage_final, n_episodes, n_patterns, n_recommendations
+		FROM reviews WHERE ` + strings.Join(w, " AND "), args
 }
 
 // readBase runs a base-table statement whose rows are (board, [year,] key, values...).
@@ -92,6 +93,8 @@ func yearCol(byYear bool) string {
 }
 
 // readTotalsBase reads the review totals of an agency-filtered collection.
+// Most come from the review rows themselves; episodes by adequacy need the
+// episodes table, so they are read only when the view shows them.
 func (s *Store) readTotalsBase(ctx context.Context, sc *scope, byYear bool) (*cube, error) {
 	cte, args := sc.baseReviews(s.geo, false)
 	f := "(frame_id = ? AND frame_version = ?)"
@@ -102,12 +105,26 @@ func (s *Store) readTotalsBase(ctx context.Context, sc *scope, byYear bool) (*cu
 		fargs = append(fargs, sc.frame.info.ID, sc.frame.info.Version)
 	}
 	add("1")
-	add("ep.episodes")
-	for _, a := range []string{"good", "problematic", "mixed", "not_judged"} {
-		add("ep." + a)
-	}
-	for _, a := range []string{"good", "problematic", "mixed", "not_judged"} {
-		add("(ep." + a + " > 0)::INT")
+	add("n_episodes")
+	ep := ""
+	if sc.needAdequacy {
+		for _, a := range []string{"good", "problematic", "mixed", "not_judged"} {
+			add("coalesce(ep." + a + ", 0)")
+		}
+		for _, a := range []string{"good", "problematic", "mixed", "not_judged"} {
+			add("(ep." + a + " > 0)::INT")
+		}
+		ep = ` LEFT JOIN (
+			SELECT e.review_key,
+			       count(*) FILTER (WHERE e.adequacy = 'good') AS good,
+			       count(*) FILTER (WHERE e.adequacy = 'problematic') AS problematic,
+			       count(*) FILTER (WHERE e.adequacy = 'mixed') AS mixed,
+			       count(*) FILTER (WHERE e.adequacy = 'not_judged') AS not_judged
+			FROM episodes e SEMI JOIN r ON e.review_key = r.review_key GROUP BY e.review_key) ep USING (review_key)`
+	} else {
+		for i := 0; i < 8; i++ {
+			cols = append(cols, "0::BIGINT")
+		}
 	}
 	for _, col := range []string{"family_participation", "stage_preliminary", "stage_interim", "stage_final"} {
 		add("(" + col + " = 'yes')::INT")
@@ -115,29 +132,15 @@ func (s *Store) readTotalsBase(ctx context.Context, sc *scope, byYear bool) (*cu
 		add("(" + col + " NOT IN ('yes', 'no'))::INT")
 	}
 	add("(stage_preliminary = 'yes' AND stage_interim = 'yes' AND stage_final = 'yes')::INT")
-	add("coalesce(pat.n, 0)")
-	add("(pat.n IS NOT NULL)::INT")
-	add("coalesce(rec.n, 0)")
-	add("(rec.n IS NOT NULL)::INT")
+	add("n_patterns")
+	add("(n_patterns > 0)::INT")
+	add("n_recommendations")
+	add("(n_recommendations > 0)::INT")
 	for _, k := range kindsOrder {
 		add("(kind = '" + k + "')::INT")
 	}
-	stmt := `WITH r AS (` + cte + `),
-	ep AS (
-		SELECT e.review_key, count(*) AS episodes,
-		       count(*) FILTER (WHERE e.adequacy = 'good') AS good,
-		       count(*) FILTER (WHERE e.adequacy = 'problematic') AS problematic,
-		       count(*) FILTER (WHERE e.adequacy = 'mixed') AS mixed,
-		       count(*) FILTER (WHERE e.adequacy = 'not_judged') AS not_judged
-		FROM episodes e SEMI JOIN r ON e.review_key = r.review_key GROUP BY e.review_key
-	), pat AS (
-		SELECT p.review_key, count(*) AS n FROM patterns p SEMI JOIN r ON p.review_key = r.review_key GROUP BY 1
-	), rec AS (
-		SELECT x.review_key, count(*) AS n FROM recommendations x SEMI JOIN r ON x.review_key = r.review_key GROUP BY 1
-	)
-	SELECT board, ` + yearCol(byYear) + strings.Join(cols, ", ") + `
-	FROM r LEFT JOIN ep USING (review_key) LEFT JOIN pat USING (review_key) LEFT JOIN rec USING (review_key)
-	GROUP BY ALL`
+	stmt := `WITH r AS (` + cte + `)
+	SELECT board, ` + yearCol(byYear) + strings.Join(cols, ", ") + ` FROM r` + ep + ` GROUP BY ALL`
 	return s.readBase(ctx, sc, stmt, append(args, fargs...), len(cols), false, byYear)
 }
 

@@ -7,6 +7,7 @@ func (s *Store) overview(ctx context.Context, v Viewer, sel Selection) (*Overvie
 	if err != nil {
 		return nil, err
 	}
+	sc.needAdequacy = true
 	p := s.planFor(sc)
 	t, err := s.readTotals(ctx, sc, p)
 	if err != nil {

@@ -282,6 +282,7 @@ func (s *Store) goodPractice(ctx context.Context, v Viewer, sel Selection, opt G
 	if err != nil {
 		return nil, err
 	}
+	sc.needAdequacy = true
 	p := s.planFor(sc)
 	tot, err := s.readTotals(ctx, sc, p)
 	if err != nil {

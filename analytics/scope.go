@@ -32,6 +32,9 @@ type scope struct {
 	// no suppression applies to it and excerpts may be shown.
 	full bool
 	prov Provenance
+	// needAdequacy asks the base-table totals of an agency-filtered
+	// collection for episodes by adequacy, which cost a scan of the episodes.
+	needAdequacy bool
 }
 
 // resolve checks the viewer and turns a Selection into a scope.

@@ -350,6 +350,14 @@ func TestCustomCollections(t *testing.T) {
 			t.Errorf("%s: public sees %v reviews, share %v", c.name, r.Rows[0].Reviews, r.Rows[0].Share)
 		}
 	}
+	// Agency-filtered totals come from the base tables: R4 has one problematic episode.
+	ov, err := s.Overview(ctx, admin, Selection{Collection: SavedPrefix + "ne-police"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if val(t, ov.Totals.ReviewsCoded) != 1 || val(t, ov.Totals.Episodes) != 1 || val(t, ov.ProblematicEpisodes) != 1 || val(t, ov.GoodEpisodes) != 0 {
+		t.Errorf("agency overview = %+v", ov)
+	}
 	got, err := s.SavedCollections(ctx, publicV)
 	if err != nil || len(got) != 3 {
 		t.Errorf("saved collections: %d, %v", len(got), err)
