@@ -396,7 +396,11 @@ func (s *Store) drillCounts(ctx context.Context, sc *scope, tree, code, colE, co
 		}
 		q = `SELECT coalesce(sum(` + e + `), 0), coalesce(sum(` + r + `), 0) FROM agg_totals WHERE ` + where + inColl
 	} else {
-		q = `SELECT coalesce(sum(` + colE + `), 0), coalesce(sum(` + colR + `), 0) FROM agg_nodes WHERE ` + where +
+		table := "agg_nodes"
+		if s.rollupServes(sc) {
+			table = "agg_nodes_r"
+		}
+		q = `SELECT coalesce(sum(` + colE + `), 0), coalesce(sum(` + colR + `), 0) FROM ` + table + ` WHERE ` + where +
 			` AND tree = ? AND code = ?` + inColl
 		args = append(args, tree, code)
 	}

@@ -179,7 +179,11 @@ func (s *Store) topPairs(ctx context.Context, sc *scope, where string, args []an
 		col = "reviews"
 	}
 	inColl, cargs := s.collectionCond(sc)
-	q := `SELECT a || '|' || b FROM agg_pairs WHERE ` + f + ` AND ` + where + inColl +
+	table := "agg_pairs"
+	if s.rollupServes(sc) {
+		table, where = "agg_pairs_r", where+" AND a < b"
+	}
+	q := `SELECT a || '|' || b FROM ` + table + ` WHERE ` + f + ` AND ` + where + inColl +
 		` GROUP BY a, b HAVING sum(` + col + `) >= ? ORDER BY sum(` + col + `) DESC, a, b LIMIT ?`
 	all := append(append(append(fargs, args...), cargs...), minSupport, limit)
 	rows, err := s.db.QueryContext(ctx, q, all...)
@@ -196,6 +200,12 @@ func (s *Store) topPairs(ctx context.Context, sc *scope, where string, args []an
 		keys = append(keys, k)
 	}
 	return keys, wrapRowsErr(ctx, rows.Err(), "read top pairs")
+}
+
+// rollupServes reports whether the roll-ups hold the collection as a whole:
+// a region, a nation or the UK, not narrowed by kind.
+func (s *Store) rollupServes(sc *scope) bool {
+	return sc.custom == nil && s.geo.nodes[sc.place].level != LevelBoard
 }
 
 // collectionCond restricts an aggregate read to the collection's own places.
