@@ -224,6 +224,7 @@ func TestDrillDownScope(t *testing.T) {
 		total      int // -1: forbidden
 	}{
 		{"admin, region", admin, "ENG-NE", "FL.WORK.03", "", 4},
+		{"admin previewing suppressed figures", Viewer{Role: RoleAdmin}, "ENG-NE", "FL.WORK.03", "", 4},
 		{"analyst inside region", neAnalyst, "ENG-NE", "FL.WORK.03", "", 4},
 		{"analyst, board of region", neAnalyst, "ENG-NE-NCL", "FL.WORK.03", "", 3},
 		{"analyst outside region", neAnalyst, "ENG-LDN", "FL.WORK.03", "", -1},
