@@ -136,6 +136,10 @@ func (s *Server) store(ctx context.Context, files []upload, by string) ([]fileRe
 			s.opts.Metrics.observeInvalid()
 			continue
 		}
+		// A board member may upload for their own board only.
+		if err := uploadAllowed(ctx, e); err != nil {
+			return nil, err
+		}
 		format := "json"
 		if strings.EqualFold(path.Ext(f.Name), ".xlsx") {
 			format = "xlsx"
@@ -149,6 +153,9 @@ func (s *Server) store(ctx context.Context, files []upload, by string) ([]fileRe
 	receipts, err := s.write(ctx, items)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "store uploads")
+	}
+	if err := auditUploads(ctx, receipts); err != nil {
+		return nil, err
 	}
 	if s.cache != nil {
 		for _, r := range receipts {
