@@ -51,6 +51,8 @@ type Config struct {
 	TLSKey    string // COLLATE_TLS_KEY
 	Public    bool   // COLLATE_PUBLIC
 	DemoUsers bool
+	// MetricsAddr is where Prometheus metrics are served; empty is off.
+	MetricsAddr string // COLLATE_METRICS_ADDR
 
 	// extra holds flags of commands wired by other files.
 	extra map[string]*string
@@ -133,6 +135,7 @@ func Parse(args, environ []string, stderr io.Writer) (Config, error) {
 	for key, dst := range map[string]*string{
 		"COLLATE_DB": &cfg.DB, "COLLATE_LOG_FORMAT": &cfg.LogFormat, "COLLATE_LOG_LEVEL": &cfg.LogLevel,
 		"COLLATE_ADDR": &cfg.Addr, "COLLATE_TLS_CERT": &cfg.TLSCert, "COLLATE_TLS_KEY": &cfg.TLSKey,
+		"COLLATE_METRICS_ADDR": &cfg.MetricsAddr,
 	} {
 		if v, ok := env[key]; ok && v != "" {
 			*dst = v

@@ -28,6 +28,7 @@ func serveCommand() command {
 			fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (env COLLATE_TLS_CERT)")
 			fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (env COLLATE_TLS_KEY)")
 			fs.BoolVar(&c.Public, "public", c.Public, "let visitors who are not signed in see suppressed aggregate pages (env COLLATE_PUBLIC=true)")
+			fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at http://ADDR/metrics on a listener of its own, such as 127.0.0.1:9464; off when empty (env COLLATE_METRICS_ADDR)")
 			fs.BoolVar(&c.DemoUsers, "demo-users", false, "create one demo account of each role with fresh passwords and print them (local demos only)")
 		},
 		run: runServe,
@@ -79,12 +80,18 @@ func runServe(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
+	var metrics *dashboard.Metrics
+	if r.cfg.MetricsAddr != "" {
+		metrics = dashboard.NewMetrics(dashboard.MetricsOptions{DBPath: r.cfg.DB})
+	}
 	srv, err := dashboard.New(dashboard.Options{
 		Analytics:    store,
 		Writer:       writer,
 		Validator:    validator,
 		Logger:       r.log,
 		Authenticate: access.Authenticate,
+		Ready:        storeReady(db),
+		Metrics:      metrics,
 	})
 	if err != nil {
 		return err
@@ -128,6 +135,14 @@ func runServe(ctx context.Context, r *runner) error {
 		}
 		errc <- hs.Serve(ln)
 	}()
+	if metrics != nil {
+		stopMetrics, err := serveMetrics(r, r.cfg.MetricsAddr, metrics)
+		if err != nil {
+			_ = hs.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	r.log.Info("serving", "url", url, "db", r.cfg.DB)
 	fmt.Fprintf(r.stdout, "Collate is serving %s on %s\n", r.cfg.DB, url)
 	if ch, ok := ctx.Value(readyKey{}).(chan<- string); ok {
