@@ -492,3 +492,92 @@ func TestBrowserUpload(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserJourney is the issue's "done when", on the real demo store: a
+// person picks their region, sees what recurs, compares it with the nation,
+// drills down to the episodes and a review behind a figure, and downloads
+// what they see.
+func TestBrowserJourney(t *testing.T) {
+	requireBrowser(t)
+	f := mustFixture(t)
+	u, _ := url.Parse(f.http.URL)
+	b := mustBrowser(t, u.Host)
+	b.open(t, f.http.URL+"/")
+
+	// Pick a region in the switcher.
+	if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("picker-collection"), "ENG-NW"),
+		chromedp.Click(chromedp.CSS(`form.picker button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	b.waitQuery(t, "collection=ENG-NW")
+	b.settle(t)
+	if h1 := eval[string](t, b, `document.querySelector('h1').textContent`); !strings.Contains(h1, "North West") {
+		t.Errorf("after picking the region the heading is %q", h1)
+	}
+	if n := eval[int](t, b, `Object.values(window.collate.charts).filter(c => c.getOption().series[0].data.length > 0).length`); n == 0 {
+		t.Error("no chart with data for the region")
+	}
+
+	// Compare it with the rest of the nation, keeping the region.
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`nav a[href^="/compare"]`))); err != nil {
+		t.Fatal(err)
+	}
+	b.waitPath(t, "/compare")
+	b.settle(t)
+	lead := eval[string](t, b, `document.querySelector('main .lead') ? document.querySelector('main .lead').textContent : ''`)
+	if !strings.Contains(lead, "Compared with") || !strings.Contains(lead, "England") {
+		t.Errorf("compare page says %q", lead)
+	}
+
+	// Download what they see: the ranked factors as CSV.
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(async () => {
+		const a = document.querySelector('#compare_ranked-title').closest('section').querySelector('a[download]');
+		const r = await fetch(a.href);
+		return r.status + ' ' + r.headers.get('content-type') + '\n' + await r.text();
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "200 text/csv") || !strings.Contains(got, "\nFactor,Reviews,") || !strings.Contains(got, "# Source: Collate, collection ENG-NW") {
+		t.Errorf("CSV download = %q", truncate([]byte(got), 300))
+	}
+
+	// Drill down from the top factor to its episodes and a review.
+	b.open(t, f.http.URL+"/?collection=ENG-NW")
+	// The table is behind its "Table of the figures" toggle: open it as a person would.
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`#overview_top_factors-title ~ details summary`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`#overview_top_factors-table tbody tr th a`))); err != nil {
+		t.Fatal(err)
+	}
+	b.waitPath(t, "/factors/")
+	b.settle(t)
+	if n := eval[int](t, b, `document.querySelectorAll('.episodes .excerpt').length`); n == 0 {
+		t.Fatal("the factor page lists no episodes")
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`.episodes .excerpt .episode-meta a`))); err != nil {
+		t.Fatal(err)
+	}
+	b.waitPath(t, "/reviews/")
+	b.settle(t)
+	if h1 := eval[string](t, b, `document.querySelector('h1').textContent`); !strings.HasPrefix(h1, "Review ") {
+		t.Errorf("the review page heading is %q", h1)
+	}
+	for _, p := range b.rec.problems() {
+		t.Error(p)
+	}
+}
+
+// waitQuery waits for a navigation to reach a URL with the query part.
+func (b *browser) waitQuery(t testing.TB, part string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		q, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.readyState === 'complete' ? location.search : ''`))
+		if err == nil && strings.Contains(q, part) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the page did not reach a URL with %s", part)
+}
