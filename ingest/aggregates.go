@@ -153,12 +153,15 @@ func RebuildAggregates(ctx context.Context, db *sql.DB) error {
 				return fmt.Errorf("aggregates: clear %s: %w", t, err)
 			}
 		}
-		return fillAggregates(ctx, conn, `
+		if err := fillAggregates(ctx, conn, `
 			CREATE OR REPLACE TEMP TABLE agg_scope AS
 			SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
 			       family_participation, stage_preliminary, stage_interim, stage_final
 			FROM reviews WHERE status = 'current'
-			ORDER BY frame_id, frame_version, nation, region, board, year, kind`)
+			ORDER BY frame_id, frame_version, nation, region, board, year, kind`); err != nil {
+			return err
+		}
+		return compactAggregates(ctx, conn)
 	})
 	if err != nil {
 		return fmt.Errorf("rebuild aggregates: %w", err)
