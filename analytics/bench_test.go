@@ -256,3 +256,16 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TestBuildBenchStores builds (or brings up to date) the cached demo stores
+// of the benchmark sizes, so a benchmark run does not pay for them:
+//
+//	COLLATE_BENCH_BUILD=1 go test ./analytics -run TestBuildBenchStores -timeout 3h
+func TestBuildBenchStores(t *testing.T) {
+	if os.Getenv("COLLATE_BENCH_BUILD") != "1" {
+		t.Skip("set COLLATE_BENCH_BUILD=1 to build the benchmark stores")
+	}
+	for _, size := range benchSizes() {
+		t.Log(demoStorePath(t, size, 1))
+	}
+}

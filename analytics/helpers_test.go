@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -147,75 +146,4 @@ func demoStorePath(tb testing.TB, size int, seed int64) string {
 	return path
 }
 
-func TestScratchBuild(t *testing.T) {
-	if os.Getenv("SCRATCH") == "" {
-		t.Skip()
-	}
-	p := demoStorePath(t, 2000, 1)
-	t.Log(p)
-}
-
 func mustWriter(db *sql.DB) *ingest.Writer { return ingest.NewWriter(ingest.WriterOptions{DB: db}) }
-
-// TestScratchSQL runs SCRATCH_SQL (statements separated by ';;') against SCRATCH_DB, for investigating.
-func TestScratchSQL(t *testing.T) {
-	path, q := os.Getenv("SCRATCH_DB"), os.Getenv("SCRATCH_SQL")
-	if path == "" || q == "" {
-		t.Skip("set SCRATCH_DB and SCRATCH_SQL")
-	}
-	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, stmt := range strings.Split(q, ";;") {
-		start := time.Now()
-		rows, err := db.Query(stmt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		n := 0
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			rows.Scan(ptrs...)
-			if n < 40 {
-				t.Log(vals...)
-			}
-			n++
-		}
-		rows.Close()
-		t.Logf("%d rows in %s", n, time.Since(start))
-	}
-}
-
-func TestScratchRebuild(t *testing.T) {
-	path := os.Getenv("SCRATCH_REBUILD")
-	if path == "" {
-		t.Skip()
-	}
-	db, err := sql.Open("duckdb", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	start := time.Now()
-	if err := ingest.RebuildAggregates(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	t.Log(time.Since(start))
-}
-
-func TestScratchBuildSize(t *testing.T) {
-	n := os.Getenv("SCRATCH_SIZE")
-	if n == "" {
-		t.Skip()
-	}
-	var size int
-	fmt.Sscan(n, &size)
-	t.Log(demoStorePath(t, size, 1))
-}
