@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"math"
 	"sort"
 	"strconv"
 
@@ -27,13 +28,13 @@ func (s *Server) handleTrends(c *gin.Context) error {
 	ctx := c.Request.Context()
 	vm := trendsPage{Base: s.base(c, "Trends")}
 	vm.HasCharts = true
-	cv := &ChartView{ID: "trends_factor_types", Title: "Factor types by year", Size: "lg",
-		Description: "The share of reviews coded each year that cite each of the eight most cited factor types."}
-	tr, err := s.an.Trends(ctx, r.v, r.sel, analytics.TrendOptions{Tree: analytics.TreeFactor, Depth: 2})
+	cv := &ChartView{ID: "trends_factor_types", Title: "The factors changing most, by year", Size: "lg",
+		Description: "The share of reviews coded each year that cite each of the eight factors with the strongest trend (largest Cochran–Armitage z, rising or falling); every factor is in the table."}
+	tr, err := s.an.Trends(ctx, r.v, r.sel, analytics.TrendOptions{Tree: analytics.TreeFactor, Depth: 3})
 	if cv.Empty, err = s.soft(c, cv.ID, err); err != nil {
 		return err
 	}
-	cv.Table.Columns = []Column{{Label: "Factor type"}}
+	cv.Table.Columns = []Column{{Label: "Factor"}}
 	if tr != nil {
 		var years []string
 		for _, y := range tr.Years {
@@ -42,10 +43,10 @@ func (s *Server) handleTrends(c *gin.Context) error {
 		}
 		cv.Table.Columns = append(cv.Table.Columns, Column{Label: "Trend"}, Column{Label: "p", Numeric: true}, Column{Label: "Emerging"})
 		ranked := append([]analytics.TrendSeries(nil), tr.Series...)
-		sort.SliceStable(ranked, func(i, j int) bool { return seriesTotal(ranked[i]) > seriesTotal(ranked[j]) })
+		sort.SliceStable(ranked, func(i, j int) bool { return trendStrength(ranked[i]) > trendStrength(ranked[j]) })
 		var ss []series
 		for i, ts := range ranked {
-			row := Row{Cells: []Cell{linkCell(nodeLabel(ts.Node), r.link("/factors", "type", ts.Code))}}
+			row := Row{Cells: []Cell{linkCell(nodeLabel(ts.Node), r.link("/factors/"+ts.Code))}}
 			sr := series{Name: nodeLabel(ts.Node)}
 			for _, p := range ts.Points {
 				sr.Values = append(sr.Values, p.Share)
@@ -100,14 +101,14 @@ func (s *Server) handleTrends(c *gin.Context) error {
 	return s.respond(c, "trends", &vm, chartTable(vm.Types), vm.Emerging)
 }
 
-func seriesTotal(ts analytics.TrendSeries) int {
-	total := 0
-	for _, p := range ts.Points {
-		if n, ok := p.Reviews.Value(); ok {
-			total += n
-		}
+// trendStrength is the size of a series' trend statistic; a suppressed or
+// missing one ranks last.
+func trendStrength(ts analytics.TrendSeries) float64 {
+	z, ok := ts.Trend.Z.Value()
+	if !ok {
+		return -1
 	}
-	return total
+	return math.Abs(z)
 }
 
 func yesNo(b bool) string {
