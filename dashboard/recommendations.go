@@ -16,7 +16,7 @@ type recommendationsPage struct {
 }
 
 // recKindNames are the seed's three kinds of recommendation.
-var recKindNames = map[int]string{1: "Kind 1", 2: "Kind 2", 3: "Kind 3"}
+var recKindNames = map[int]string{1: "Kind 1: clear-cut, local", 2: "Kind 2: competing priorities", 3: "Kind 3: research and development"}
 
 // handleRecommendations shows recommendations by kind × level and by pattern type.
 func (s *Server) handleRecommendations(c *gin.Context) error {
