@@ -471,3 +471,32 @@ func TestQueryByName(t *testing.T) {
 		t.Errorf("codes option not applied: %v", err)
 	}
 }
+
+func TestFunnelPoints(t *testing.T) {
+	s := loadRecurrenceFixtures(t)
+	f, err := s.Funnel(context.Background(), admin, Selection{Collection: "ENG-NE"}, FunnelOptions{Code: "FL.WORK.03"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ENG-NE: 3 of 4 reviews coded cite FL.WORK.03; Newcastle 2 of 3 (R1, R2 of R1, R2, R3), Durham 1 of 1.
+	if got := fval(t, f.Target); got != 0.75 {
+		t.Errorf("target = %v, want 0.75", got)
+	}
+	got := map[string][2]int{}
+	for _, p := range f.Points {
+		if n := val(t, p.N); n > 0 {
+			got[p.Place.Code] = [2]int{val(t, p.Reviews), n}
+		}
+	}
+	if diff := cmp.Diff(map[string][2]int{"ENG-NE-NCL": {2, 3}, "ENG-NE-DUR": {1, 1}}, got); diff != "" {
+		t.Errorf("points (-want +got):\n%s", diff)
+	}
+	if len(f.Points) != 12 || len(f.Limits) == 0 {
+		t.Fatalf("%d points, %d limits; want the 12 boards of ENG-NE and some limits", len(f.Points), len(f.Limits))
+	}
+	for _, l := range f.Limits {
+		if l.Lo95 != BinomialLimit(0.025, 0.75, l.N) || l.Hi998 != BinomialLimit(0.999, 0.75, l.N) || l.Lo998 > l.Lo95 || l.Hi95 > l.Hi998 {
+			t.Errorf("limits at n = %d: %+v", l.N, l)
+		}
+	}
+}
