@@ -44,11 +44,20 @@ deps:
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./ingest/ ./analytics/ ./dashboard/
 
-## fuzz: run each fuzz target for FUZZTIME (default 30s).
+## fuzz: run every fuzz target (every `func Fuzz…` in a _test.go file) for FUZZTIME each
+## (default 30s); FUZZ=FuzzSelection runs one. Failures are written to the package's
+## testdata/fuzz/ and replay in `make test` from then on. FUZZFLAGS=-parallel=1 on a busy machine.
 FUZZTIME ?= 30s
+FUZZFLAGS ?=
+FUZZ     ?= .
+FUZZPKGS ?= $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' cmd ingest analytics dashboard schemas)))
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./ingest/
-	$(GO) test -run '^$$' -fuzz '^FuzzScreen$$' -fuzztime $(FUZZTIME) ./ingest/
+	@for pkg in $(FUZZPKGS); do \
+	  for t in $$(grep -h '^func Fuzz' $$pkg*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/' | grep -e '$(FUZZ)'); do \
+	    echo "== $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$pkg || exit 1; \
+	  done; \
+	done
 
 clean:
 	rm -rf bin $(DEMO) node_modules dashboard/static/dist/*.js dashboard/static/dist/*.txt

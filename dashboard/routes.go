@@ -18,7 +18,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/static/:version/*path", s.handle(s.handleAsset))
 	s.healthRoutes(r)
 
-	r.Use(s.authenticate)
+	r.Use(s.authenticate, s.validText)
 	s.pageRoutes(r)
 	api := r.Group("/api/v1")
 	s.apiRoutes(api)
