@@ -29,7 +29,8 @@ type Writer struct {
 	// compactAt is the aggregate row count past which the next write folds
 	// the aggregates together; it doubles each time, so compaction costs
 	// stay linear in what is stored.
-	compactAt int64
+	compactAt       int64
+	deferCompaction bool
 }
 
 // minCompactRows keeps small stores from compacting on every write.
@@ -84,11 +85,15 @@ type WriterOptions struct {
 	DB     *sql.DB
 	Logger *slog.Logger
 	Now    func() time.Time // defaults to time.Now
+	// DeferCompaction leaves folding the aggregates to an explicit Compact,
+	// for bulk loads that call it once at the end. The figures are the same
+	// either way; only read speed differs until Compact runs.
+	DeferCompaction bool
 }
 
 // NewWriter returns a Writer over a migrated store.
 func NewWriter(opts WriterOptions) *Writer {
-	w := &Writer{db: opts.DB, log: opts.Logger, now: opts.Now}
+	w := &Writer{db: opts.DB, log: opts.Logger, now: opts.Now, deferCompaction: opts.DeferCompaction}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -286,6 +291,9 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		}
 		if err := addAggregates(ctx, conn, added); err != nil {
 			return err
+		}
+		if w.deferCompaction {
+			return nil
 		}
 		return w.maybeCompact(ctx, conn)
 	})

@@ -56,7 +56,8 @@ func runIngest(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
-	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log})
+	// A bulk load folds the aggregates once at the end, not as it goes.
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, DeferCompaction: len(files) >= 1000})
 	sum, err := ingestFiles(ctx, r, db, v, w, files)
 	if err != nil {
 		return err
