@@ -40,9 +40,30 @@ deps:
 	  else echo "chromium is missing: install it (apt-get install chromium) or browser tests will skip"; fi; \
 	fi
 
-## bench: the benchmark tables in docs/benchmarks.md (set COLLATE_BENCH_LARGE=1 for 200,000 reviews).
+## bench: the benchmark tables of docs/benchmarks.md at 1,000 and 20,000 demo reviews
+## (COLLATE_BENCH_LARGE=1 adds 200,000; building that store takes about an hour the first
+## time). Ingest beside DuckDB's read_json; every query in Collate, as bare SQL in DuckDB and
+## in SQLite; every page and API call over HTTP. Raw output in BENCHOUT, tables in BENCHTABLE.
+## Packages run one at a time (-p 1): a benchmark must not share the CPUs with another.
+BENCHTIME   ?= 20x
+BENCHOUT    ?= bin/bench.out
+BENCHTABLE  ?= bin/bench.md
+BENCHSTORES ?= $(or $(TMPDIR),/tmp)/collate-analytics-bench
+BENCHSIZES  ?= 1000 20000 $(if $(filter 1,$(COLLATE_BENCH_LARGE)),200000)
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./ingest/ ./analytics/ ./dashboard/
+	@mkdir -p $(dir $(BENCHOUT)) $(dir $(BENCHTABLE))
+	@{ echo "machine: $$(nproc) CPUs,$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), $$(free -g | awk '/^Mem:/{print $$2}') GiB RAM, $$(go version | cut -d' ' -f3)"; \
+	   echo "load average at the start: $$(cut -d' ' -f1-3 /proc/loadavg)"; } | tee $(BENCHOUT)
+	COLLATE_BENCH_STORES=$(BENCHSTORES) $(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 180m ./ingest/ | tee -a $(BENCHOUT)
+	COLLATE_BENCH_STORES=$(BENCHSTORES) $(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 180m ./analytics/ ./analytics/peer/ | tee -a $(BENCHOUT)
+	@for n in $(BENCHSIZES); do echo "size: $$n" | tee -a $(BENCHOUT); \
+	  COLLATE_BENCH_DB=$(BENCHSTORES)/demo-$$n-seed1.duckdb $(GO) test -run '^$$' -bench '^BenchmarkServer$$' -benchtime $(BENCHTIME) ./dashboard/ \
+	    | tee -a $(BENCHOUT) || exit 1; done
+	@echo "load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a $(BENCHOUT)
+	@COLLATE_BENCH_RESULTS=$(abspath $(BENCHOUT)) COLLATE_BENCH_TABLE=$(abspath $(BENCHTABLE)) \
+	  $(GO) test -count=1 -run '^TestBenchTable$$' ./analytics/peer/ >/dev/null && cat $(BENCHTABLE)
 
 ## fuzz: run every fuzz target (every `func Fuzz…` in a _test.go file) for FUZZTIME each
 ## (default 30s); FUZZ=FuzzSelection runs one. Failures are written to the package's
