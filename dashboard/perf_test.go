@@ -90,7 +90,8 @@ func benchServer(b *testing.B, cacheEntries int) *httptest.Server {
 var benchPaths = append(append([]string(nil), pagePaths...),
 	"/api/v1/overview", "/api/v1/recurrence?tree=factor&depth=3", "/api/v1/breakdown?collection=ENG&tree=factor&depth=2",
 	"/api/v1/compare?collection=ENG-NE", "/api/v1/trends?tree=factor&depth=2", "/api/v1/cooccurrence?focus=FL.WORK.03",
-	"/api/v1/flows", "/api/v1/recommendations", "/api/v1/episodes?code=FL.WORK.03", "/api/v1/reviews?collection=ENG-NE")
+	"/api/v1/flows", "/api/v1/recommendations", "/api/v1/episodes?code=FL.WORK.03", "/api/v1/reviews?collection=ENG-NE",
+	"/api/v1/repeated-lessons", "/api/v1/reviews", "/api/v1/collections", "/api/v1/episodes?q=school")
 
 // BenchmarkServer measures server time per page and API call, over loopback
 // HTTP, and reports the median and 95th percentile of each: "cold" with the
