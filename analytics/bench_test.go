@@ -186,15 +186,13 @@ func BenchmarkAnalytics(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range benchSizes() {
 		path := demoStorePath(b, size, 1)
-		db, err := sql.Open("duckdb", path)
+		ensureBenchCollection(b, path)
+		// Read-only, so other benchmarks may read the same cached store at once.
+		db, err := sql.Open("duckdb", path+"?access_mode=read_only")
 		if err != nil {
 			b.Fatal(err)
 		}
 		s := mustStore(b, db, DefaultK)
-		if _, err := s.SaveCollection(ctx, admin, SavedCollection{Name: "ldn-police", Title: "London reviews involving the police",
-			Regions: []string{benchRegion}, Agencies: []string{"Police"}}); err != nil {
-			b.Fatal(err)
-		}
 		for _, q := range benchQueries() {
 			var ours, naive []time.Duration
 			b.Run(fmt.Sprintf("size=%d/%s/collate", size, q.name), func(b *testing.B) {
@@ -225,6 +223,34 @@ func BenchmarkAnalytics(b *testing.B) {
 			}
 		}
 		db.Close()
+	}
+}
+
+// ensureBenchCollection saves the custom collection the benchmark asks for,
+// unless the store already has it.
+func ensureBenchCollection(b *testing.B, path string) {
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM saved_collections WHERE name = 'ldn-police'`).Scan(&n)
+	db.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n > 0 {
+		return
+	}
+	db, err = sql.Open("duckdb", path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := mustStore(b, db, DefaultK).SaveCollection(ctx, admin, SavedCollection{Name: "ldn-police",
+		Title: "London reviews involving the police", Regions: []string{benchRegion}, Agencies: []string{"Police"}}); err != nil {
+		b.Fatal(err)
 	}
 }
 
