@@ -147,26 +147,28 @@ func RebuildAggregates(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("rebuild aggregates: %w", err)
 	}
 	defer conn.Close()
-	err = inTx(ctx, conn, func() error {
-		for _, t := range allAggTables {
-			if _, err := conn.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-				return fmt.Errorf("aggregates: clear %s: %w", t, err)
-			}
-		}
-		if err := fillAggregates(ctx, conn, `
-			CREATE OR REPLACE TEMP TABLE agg_scope AS
-			SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
-			       family_participation, stage_preliminary, stage_interim, stage_final
-			FROM reviews WHERE status = 'current'
-			ORDER BY frame_id, frame_version, nation, region, board, year, kind`); err != nil {
-			return err
-		}
-		return compactAggregates(ctx, conn)
-	})
-	if err != nil {
+	if err := inTx(ctx, conn, func() error { return rebuildAggregates(ctx, conn) }); err != nil {
 		return fmt.Errorf("rebuild aggregates: %w", err)
 	}
 	return nil
+}
+
+// rebuildAggregates recomputes every aggregate inside the caller's transaction.
+func rebuildAggregates(ctx context.Context, conn *sql.Conn) error {
+	for _, t := range allAggTables {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+			return fmt.Errorf("aggregates: clear %s: %w", t, err)
+		}
+	}
+	if err := fillAggregates(ctx, conn, `
+		CREATE OR REPLACE TEMP TABLE agg_scope AS
+		SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
+		       family_participation, stage_preliminary, stage_interim, stage_final
+		FROM reviews WHERE status = 'current'
+		ORDER BY frame_id, frame_version, nation, region, board, year, kind`); err != nil {
+		return err
+	}
+	return compactAggregates(ctx, conn)
 }
 
 // fillAggregates creates temp.agg_scope (the current reviews of the

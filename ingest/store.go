@@ -28,6 +28,7 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	// Apply every step not yet recorded, not only those above the highest:
 	// steps are numbered in ranges by area, so a lower number can arrive
 	// after a higher one has been applied.
+	upgraded := false
 	for _, m := range schemas.Migrations() {
 		if applied[m.Version] {
 			continue
@@ -41,9 +42,23 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		}); err != nil {
 			return err
 		}
+		upgraded = upgraded || len(applied) > 0
 	}
 	if err := inTx(ctx, conn, func() error { return loadGeography(ctx, conn, schemas.LoadGeography()) }); err != nil {
 		return fmt.Errorf("migrate: geography: %w", err)
+	}
+	// A step may add or reshape aggregate tables that start empty; a store
+	// that already holds reviews gets its aggregates rebuilt from them.
+	if upgraded {
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM reviews`).Scan(&n); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			if err := inTx(ctx, conn, func() error { return rebuildAggregates(ctx, conn) }); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+		}
 	}
 	for _, f := range schemas.BuiltinFrames() {
 		if err := inTx(ctx, conn, func() error { return registerFrame(ctx, conn, f, nil) }); err != nil {
