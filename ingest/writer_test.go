@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -279,5 +280,40 @@ func TestMigrateAppliesLateLowerSteps(t *testing.T) {
 	}
 	if got := count(t, db, `SELECT count(*) FROM schema_version WHERE version = ?`, late.Version); got != 1 {
 		t.Fatalf("migration %d recorded %d times, want once", late.Version, got)
+	}
+}
+
+// TestMigrateFillsNewAggregates: when a step that creates aggregate tables
+// is applied to a store that already holds reviews, the tables are filled.
+func TestMigrateFillsNewAggregates(t *testing.T) {
+	db := mustStore(t)
+	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), mustExample(t, "A-1"), mustExample(t, "A-2"))
+	var step schemas.Migration
+	for _, m := range schemas.Migrations() {
+		if strings.Contains(m.Name, "_aggregates") {
+			step = m
+		}
+	}
+	if step.Version == 0 {
+		t.Fatal("no aggregates migration found")
+	}
+	want := count(t, db, `SELECT sum(reviews) FROM agg_totals`)
+	if want != 2 {
+		t.Fatalf("aggregates before the test count %d reviews, want 2", want)
+	}
+	// Make the store look as if it predates the aggregates step.
+	for _, q := range []string{
+		`DELETE FROM schema_version WHERE version = ` + fmt.Sprint(step.Version),
+		`DROP TABLE agg_totals`, `DROP TABLE agg_nodes`, `DROP TABLE agg_pairs`, `DROP TABLE agg_flows`, `DROP TABLE agg_recs`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := ingest.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, `SELECT coalesce(sum(reviews), 0) FROM agg_totals`); got != want {
+		t.Fatalf("after the upgrade the aggregates count %d reviews, want %d", got, want)
 	}
 }
