@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,7 +73,7 @@ func parseBench(r io.Reader) benchRun {
 		switch {
 		case strings.HasPrefix(line, "size:"):
 			size = strings.TrimSpace(strings.TrimPrefix(line, "size:"))
-		case strings.HasPrefix(line, "machine:"), strings.HasPrefix(line, "load average"), strings.HasPrefix(line, "cpu:"):
+		case strings.HasPrefix(line, "machine:"), strings.HasPrefix(line, "load average"):
 			run.notes = append(run.notes, line)
 		default:
 			m := benchResult.FindStringSubmatch(line)
@@ -170,14 +171,77 @@ func benchTables(run benchRun) string {
 		}
 	}
 	if len(server) > 0 {
-		b.WriteString("\n### Pages and API over HTTP: median / p95 in ms\n\n| reviews | request | median / p95 |\n|--:|---|--:|\n")
-		sort.SliceStable(server, func(i, j int) bool { return atoi(server[i].size) < atoi(server[j].size) })
+		// BenchmarkServer/cold/PATH and /warm/PATH: the result cache off and on.
+		type serverRow struct{ cold, warm map[string]float64 }
+		rows := map[string]map[string]*serverRow{}
+		var order []string
 		for _, l := range server {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", thousands(l.size), strings.TrimPrefix(l.name, "Server/"), pair(l.metrics))
+			name := strings.TrimPrefix(l.name, "Server/")
+			cache, rest, ok := strings.Cut(name, "/")
+			if !ok || (cache != "cold" && cache != "warm") {
+				cache, rest = "cold", name
+			}
+			if rows[l.size] == nil {
+				rows[l.size] = map[string]*serverRow{}
+			}
+			r := rows[l.size][rest]
+			if r == nil {
+				r = &serverRow{}
+				rows[l.size][rest] = r
+				if !slices.Contains(order, rest) {
+					order = append(order, rest)
+				}
+			}
+			if cache == "cold" {
+				r.cold = l.metrics
+			} else {
+				r.warm = l.metrics
+			}
+		}
+		b.WriteString("\n### Pages and API over HTTP: median / p95 in ms\n\n| reviews | request | result cache off | result cache on |\n|--:|---|--:|--:|\n")
+		for _, size := range sortedSizes(rows) {
+			for _, name := range order {
+				if r := rows[size][name]; r != nil {
+					fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", thousands(size), requestOf(name), pair(r.cold), pair(r.warm))
+				}
+			}
 		}
 	}
 	return b.String()
 }
+
+// requestOf turns a sub-benchmark name back into the request it made:
+// api_v1_trends_tree-factor_depth-2 is /api/v1/trends?tree=factor&depth=2.
+func requestOf(name string) string {
+	if name == "overview" {
+		return "`/`"
+	}
+	segs := strings.Split(name, "_")
+	q := len(segs)
+	for i, seg := range segs {
+		if k, _, ok := strings.Cut(seg, "-"); ok && queryKeys[k] {
+			q = i
+			break
+		}
+	}
+	path := "/" + strings.Join(segs[:q], "/")
+	if path != "/" {
+		path = strings.TrimSuffix(path, "/")
+	}
+	if q == len(segs) {
+		return "`" + path + "`"
+	}
+	var kv []string
+	for _, seg := range segs[q:] {
+		k, v, _ := strings.Cut(seg, "-")
+		kv = append(kv, k+"="+v)
+	}
+	return "`" + path + "?" + strings.Join(kv, "&") + "`"
+}
+
+// queryKeys are the query parameters benchmark names carry.
+var queryKeys = map[string]bool{"collection": true, "from": true, "to": true, "tree": true, "depth": true, "focus": true,
+	"code": true, "codes": true, "q": true, "what": true, "by": true, "page": true, "per_page": true, "kind": true}
 
 func sortedSizes[V any](m map[string]V) []string {
 	var out []string
@@ -242,7 +306,9 @@ BenchmarkAnalytics/size=1000/overview_(region)/naive-2 	20	1 ns/op	3.000 p50-ms	
 BenchmarkSQLitePeer/size=1000/overview_(region)/duckdb-2 	20	1 ns/op	2.500 p50-ms	3.500 p95-ms
 BenchmarkSQLitePeer/size=1000/overview_(region)/sqlite-2 	20	1 ns/op	25.00 p50-ms	30.00 p95-ms
 size: 20000
-BenchmarkServer/api_v1_overview-2 	20	1 ns/op	12.34 p50-ms	56.78 p95-ms
+BenchmarkServer/cold/api_v1_trends_tree-factor_depth-2-2 	20	1 ns/op	12.34 p50-ms	56.78 p95-ms
+BenchmarkServer/warm/api_v1_trends_tree-factor_depth-2-2 	20	1 ns/op	0.1234 p50-ms	0.5678 p95-ms
+BenchmarkServer/cold/_collection-ENG-NE_from-2020_to-2023-2 	20	1 ns/op	20 p50-ms	30 p95-ms
 `
 
 const sampleTables = `machine: 2 CPUs, AMD EPYC, 23 GiB  
@@ -262,7 +328,8 @@ load average: 1.00 0.50 0.25
 
 ### Pages and API over HTTP: median / p95 in ms
 
-| reviews | request | median / p95 |
-|--:|---|--:|
-| 20,000 | api_v1_overview | 12.3 / 56.8 |
+| reviews | request | result cache off | result cache on |
+|--:|---|--:|--:|
+| 20,000 | ` + "`/api/v1/trends?tree=factor&depth=2`" + ` | 12.3 / 56.8 | 0.12 / 0.57 |
+| 20,000 | ` + "`/?collection=ENG-NE&from=2020&to=2023`" + ` | 20.0 / 30.0 | – |
 `
