@@ -8,17 +8,15 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/collate-project/collate/ingest/internal/dirfile"
 
 	"github.com/collate-project/collate/ingest/errs"
 )
@@ -78,7 +76,7 @@ func (m Manifest) Rows(table string) int64 {
 // written on other connections of the same *sql.DB. The files are written
 // into a hidden sibling directory first and renamed to dir when complete.
 func Snapshot(ctx context.Context, db *sql.DB, dir string) (Manifest, error) {
-	if err := checkEmptyDir(dir); err != nil {
+	if err := dirfile.CheckEmptyDir(dir, "backup"); err != nil {
 		return Manifest{}, err
 	}
 	abs, err := filepath.Abs(dir)
@@ -103,13 +101,13 @@ func Snapshot(ctx context.Context, db *sql.DB, dir string) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("backup %s: %w", dir, err)
 	}
 	for i, t := range m.Tables {
-		size, sum, err := fileSum(filepath.Join(tmp, t.File))
+		size, sum, err := dirfile.FileSum(filepath.Join(tmp, t.File))
 		if err != nil {
 			return Manifest{}, fmt.Errorf("backup %s: %w", dir, err)
 		}
 		m.Tables[i].Bytes, m.Tables[i].SHA256 = size, sum
 	}
-	if err := writeJSON(filepath.Join(tmp, ManifestName), m); err != nil {
+	if err := dirfile.WriteJSON(filepath.Join(tmp, ManifestName), m); err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", dir, err)
 	}
 	if err := syncTree(tmp); err != nil {
@@ -164,11 +162,11 @@ func snapshotInto(ctx context.Context, db *sql.DB, dir string) (m Manifest, err 
 	}
 	for _, name := range tables {
 		t := Table{Name: name, File: name + ".parquet"}
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteIdent(name)).Scan(&t.Rows); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+dirfile.QuoteIdent(name)).Scan(&t.Rows); err != nil {
 			return m, fmt.Errorf("count %s: %w", name, err)
 		}
 		// COPY takes its target as a literal, not a parameter.
-		q := `COPY (SELECT * FROM ` + quoteIdent(name) + `) TO ` + quoteLiteral(filepath.Join(dir, t.File)) +
+		q := `COPY (SELECT * FROM ` + dirfile.QuoteIdent(name) + `) TO ` + dirfile.QuoteLiteral(filepath.Join(dir, t.File)) +
 			` (FORMAT parquet, COMPRESSION zstd)`
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return m, fmt.Errorf("copy %s: %w", name, err)
@@ -246,62 +244,6 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// checkEmptyDir accepts a path that does not exist or is an empty directory.
-func checkEmptyDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		if info, serr := os.Stat(dir); serr == nil && !info.IsDir() {
-			return errs.E(errs.Invalid, "%s is a file, not a directory; name a new directory for the backup", dir)
-		}
-		return fmt.Errorf("backup %s: %w", dir, err)
-	case len(entries) > 0:
-		return errs.E(errs.Conflict, "backup directory %s is not empty; name a new or empty directory", dir)
-	}
-	return nil
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
-
-// fileSum returns a file's size and SHA-256, read as a stream.
-func fileSum(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // syncTree flushes every file in dir and then dir itself to disk.

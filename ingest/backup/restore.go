@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/collate-project/collate/ingest/internal/dirfile"
+
 	_ "github.com/duckdb/duckdb-go/v2" // the store is a DuckDB file
 
 	"github.com/collate-project/collate/ingest/errs"
@@ -135,7 +137,7 @@ func Verify(dir string) (Manifest, error) {
 			continue
 		}
 		seen[t.Name] = true
-		size, sum, err := fileSum(filepath.Join(dir, t.File))
+		size, sum, err := dirfile.FileSum(filepath.Join(dir, t.File))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			problems = append(problems, fmt.Sprintf("%s is missing", t.File))
@@ -219,15 +221,15 @@ func loadTables(ctx context.Context, conn *sql.Conn, dir string, m Manifest) err
 			return errs.E(errs.Invalid, "the backup holds a table %s that schema version %d does not have", t.Name, m.SchemaVersion)
 		}
 		// The schema's own seed rows (if any) give way to the backup's.
-		if _, err := conn.ExecContext(ctx, `DELETE FROM `+quoteIdent(t.Name)); err != nil {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM `+dirfile.QuoteIdent(t.Name)); err != nil {
 			return fmt.Errorf("clear %s: %w", t.Name, err)
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO `+quoteIdent(t.Name)+` BY NAME SELECT * FROM read_parquet(?)`,
+		if _, err := conn.ExecContext(ctx, `INSERT INTO `+dirfile.QuoteIdent(t.Name)+` BY NAME SELECT * FROM read_parquet(?)`,
 			filepath.Join(dir, t.File)); err != nil {
 			return errs.Wrap(errs.Invalid, err, "%s could not be loaded into table %s", t.File, t.Name)
 		}
 		var n int64
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteIdent(t.Name)).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+dirfile.QuoteIdent(t.Name)).Scan(&n); err != nil {
 			return err
 		}
 		if n != t.Rows {

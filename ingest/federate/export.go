@@ -11,19 +11,17 @@ package federate
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/collate-project/collate/ingest/internal/dirfile"
 
 	"github.com/collate-project/collate/ingest/errs"
 )
@@ -130,7 +128,7 @@ func Export(ctx context.Context, db *sql.DB, dir, format string) (Manifest, erro
 	if format != Parquet && format != CSV {
 		return Manifest{}, errs.E(errs.Invalid, "export format %q is not known; use parquet or csv", format)
 	}
-	if err := checkEmptyDir(dir); err != nil {
+	if err := dirfile.CheckEmptyDir(dir, "export"); err != nil {
 		return Manifest{}, err
 	}
 	abs, err := filepath.Abs(dir)
@@ -161,7 +159,7 @@ func Export(ctx context.Context, db *sql.DB, dir, format string) (Manifest, erro
 		}
 		m.Tables[i].Files = files
 	}
-	if err := writeJSON(filepath.Join(tmp, ManifestName), m); err != nil {
+	if err := dirfile.WriteJSON(filepath.Join(tmp, ManifestName), m); err != nil {
 		return Manifest{}, fmt.Errorf("export %s: %w", dir, err)
 	}
 	if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -223,7 +221,7 @@ func exportInto(ctx context.Context, db *sql.DB, dir, format string) (m Manifest
 			target = filepath.Join(target, t.name+"."+format)
 		}
 		if rows > 0 || !t.partitioned {
-			if _, err := conn.ExecContext(ctx, `COPY (`+query+`) TO `+quoteLiteral(target)+` (`+opts+`)`); err != nil {
+			if _, err := conn.ExecContext(ctx, `COPY (`+query+`) TO `+dirfile.QuoteLiteral(target)+` (`+opts+`)`); err != nil {
 				return m, fmt.Errorf("write %s: %w", t.name, err)
 			}
 		}
@@ -246,7 +244,7 @@ func safeCSVQuery(ctx context.Context, conn *sql.Conn, query string) (string, er
 	}
 	cols := make([]string, 0, len(types))
 	for _, ct := range types {
-		name := quoteIdent(ct.Name())
+		name := dirfile.QuoteIdent(ct.Name())
 		if ct.DatabaseTypeName() == "VARCHAR" && !isPartitionKey(ct.Name()) {
 			cols = append(cols, safeCellSQL(name)+" AS "+name)
 		} else {
@@ -293,7 +291,7 @@ func listFiles(dir, table string) ([]File, error) {
 		if err != nil {
 			return err
 		}
-		size, sum, err := fileSum(p)
+		size, sum, err := dirfile.FileSum(p)
 		if err != nil {
 			return err
 		}
@@ -305,59 +303,4 @@ func listFiles(dir, table string) ([]File, error) {
 		out = []File{}
 	}
 	return out, err
-}
-
-// checkEmptyDir accepts a path that does not exist or is an empty directory.
-func checkEmptyDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		if info, serr := os.Stat(dir); serr == nil && !info.IsDir() {
-			return errs.E(errs.Invalid, "%s is a file, not a directory; name a new directory for the export", dir)
-		}
-		return fmt.Errorf("export %s: %w", dir, err)
-	case len(entries) > 0:
-		return errs.E(errs.Conflict, "export directory %s is not empty; name a new or empty directory", dir)
-	}
-	return nil
-}
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
-
-func fileSum(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

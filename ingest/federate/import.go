@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/collate-project/collate/ingest/internal/dirfile"
+
 	_ "github.com/duckdb/duckdb-go/v2" // exports are read with DuckDB
 
 	"github.com/collate-project/collate/ingest"
@@ -83,7 +85,7 @@ func Verify(dir string) (Manifest, error) {
 				problems = append(problems, fmt.Sprintf("%s: file %q of table %s is outside the table's directory", ManifestName, f.Path, t.Name))
 				continue
 			}
-			size, sum, err := fileSum(filepath.Join(dir, filepath.FromSlash(f.Path)))
+			size, sum, err := dirfile.FileSum(filepath.Join(dir, filepath.FromSlash(f.Path)))
 			switch {
 			case errors.Is(err, os.ErrNotExist):
 				problems = append(problems, fmt.Sprintf("%s is missing", f.Path))
