@@ -281,7 +281,7 @@ func (s *Server) apiRecommendations(c *gin.Context) error {
 func (s *Server) episodeQuery(p *params) analytics.EpisodeQuery {
 	q := analytics.EpisodeQuery{Tree: p.str("tree", trees...), Dim: p.str("dim", "influence", "adequacy", "nature", "priority"),
 		Value: p.str("value"), Adequacy: p.str("adequacy", "good", "problematic", "mixed", "not_judged"), Text: p.str("q"),
-		Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 500)}
+		Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 100)}
 	if codes := p.codes("code"); len(codes) > 0 {
 		q.Code = codes[0]
 		if q.Tree == "" {
@@ -317,7 +317,7 @@ func (s *Server) apiEpisodesCSV(c *gin.Context) error {
 		return p.err
 	}
 	if q.PerPage == 0 {
-		q.PerPage = 500
+		q.PerPage = 100 // the most analytics gives in one page; ?page= reads on
 	}
 	eps, err := s.an.Episodes(c.Request.Context(), viewerFrom(c), sel, q)
 	if err != nil {
@@ -336,7 +336,7 @@ func (s *Server) apiEpisodesCSV(c *gin.Context) error {
 func (s *Server) apiReviews(c *gin.Context) error {
 	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
 		q := analytics.ReviewQuery{Kinds: c.QueryArray("kind"), Agencies: c.QueryArray("agency"), Text: p.str("q"),
-			Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 500)}
+			Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 100)}
 		if p.err != nil {
 			return nil, nil
 		}
