@@ -9,7 +9,10 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,8 +52,11 @@ func (s *Server) readUploads(c *gin.Context) ([]upload, error) {
 		if err != nil {
 			return nil, tooLarge(err, limit)
 		}
-		name := path.Base(strings.TrimSpace(c.Query("name")))
-		if name == "." || name == "/" || name == "" {
+		name, err := uploadName("the name parameter", c.Query("name"))
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
 			name = "upload.json"
 		}
 		return []upload{{Name: name, Data: data}}, nil
@@ -70,7 +76,14 @@ func (s *Server) readUploads(c *gin.Context) ([]upload, error) {
 		return nil, errs.E(errs.Invalid, "%d files were sent; upload at most %d at a time", len(headers), s.opts.MaxUploadFiles)
 	}
 	out := make([]upload, 0, len(headers))
-	for _, h := range headers {
+	for i, h := range headers {
+		name, err := uploadName(fmt.Sprintf("part %d of %q", i+1, "files"), h.Filename)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			name = fmt.Sprintf("file-%d", i+1)
+		}
 		f, err := h.Open()
 		if err != nil {
 			return nil, fmt.Errorf("open upload %s: %w", h.Filename, err)
@@ -80,9 +93,32 @@ func (s *Server) readUploads(c *gin.Context) ([]upload, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read upload %s: %w", h.Filename, err)
 		}
-		out = append(out, upload{Name: path.Base(h.Filename), Data: data})
+		out = append(out, upload{Name: name, Data: data})
 	}
 	return out, nil
+}
+
+// uploadName cleans the name a file was sent with: its last path element,
+// trimmed. A name that is not UTF-8, or that holds control characters, is
+// refused rather than stored as a review's source name and repeated in
+// problems, logs and pages; part says where it was found.
+func uploadName(part, raw string) (string, error) {
+	if !utf8.ValidString(raw) {
+		return "", errs.E(errs.Invalid, "%s: the file name %s is not valid UTF-8; rename the file using letters, digits, spaces, dots and dashes and upload it again",
+			part, strconv.QuoteToASCII(raw))
+	}
+	if i := strings.IndexFunc(raw, unicode.IsControl); i >= 0 {
+		return "", errs.E(errs.Invalid, "%s: the file name %s holds a control character at byte %d; rename the file and upload it again",
+			part, strconv.QuoteToASCII(raw), i)
+	}
+	name := path.Base(strings.ReplaceAll(strings.TrimSpace(raw), `\`, "/"))
+	if name == "." || name == "/" {
+		name = ""
+	}
+	if utf8.RuneCountInString(name) > 255 {
+		return "", errs.E(errs.Invalid, "%s: the file name is longer than 255 characters; shorten it and upload it again", part)
+	}
+	return name, nil
 }
 
 func tooLarge(err error, limit int64) error {
