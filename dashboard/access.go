@@ -25,6 +25,9 @@ type AccessOptions struct {
 	Store *auth.Store
 	// Research runs research SQL; nil switches it off.
 	Research *research.Sandbox
+	// OIDC, when set, offers sign-in through an OpenID Connect provider
+	// beside the password form.
+	OIDC *auth.OIDC
 	// Public lets visitors who have not signed in see suppressed aggregate
 	// pages. Off by default: then everything but sign-in needs an account.
 	Public bool
@@ -84,6 +87,7 @@ const (
 	sessionCookie       = "collate_session"
 	secureSessionCookie = "__Host-collate_session"
 	loginCookie         = "collate_login" // the sign-in form's CSRF secret
+	oidcCookie          = "collate_oidc"  // a sign-in waiting for the OpenID provider's answer
 	csrfHeader          = "X-CSRF-Token"
 	csrfField           = "csrf_token"
 )
@@ -120,7 +124,7 @@ func (a *Access) Authenticate(r *http.Request) (analytics.Viewer, error) {
 // openPaths are served to visitors who have not signed in even when public
 // access is off: sign-in itself, assets and the health check.
 func openPath(p string) bool {
-	return p == "/login" || p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/") || p == "/api/v1/openapi.json"
+	return p == "/login" || p == oidcStartPath || p == auth.OIDCCallbackPath || p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/") || p == "/api/v1/openapi.json"
 }
 
 func apiPath(p string) bool { return strings.HasPrefix(p, "/api/") }
@@ -320,8 +324,11 @@ func (a *Access) setSession(w http.ResponseWriter, r *http.Request, id string) {
 
 func (a *Access) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	path := "/"
-	if name == loginCookie {
+	switch name {
+	case loginCookie:
 		path = "/login"
+	case oidcCookie:
+		path = oidcStartPath
 	}
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true,
 		Secure: secureRequest(r, a.o.SecureCookies) || strings.HasPrefix(name, "__Host-"), SameSite: http.SameSiteLaxMode})

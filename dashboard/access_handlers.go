@@ -27,6 +27,10 @@ func (a *Access) Mount(s *Server) {
 	r.GET("/login", s.handle(a.handleLoginPage(s)))
 	r.POST("/login", s.handle(a.handleLoginPost(s)))
 	r.POST("/logout", s.handle(a.handleLogout))
+	if a.o.OIDC != nil {
+		r.GET(oidcStartPath, s.handle(a.handleOIDCStart))
+		r.GET(auth.OIDCCallbackPath, s.handle(a.handleOIDCCallback(s)))
+	}
 	r.GET("/account", s.handle(a.handleAccount(s)))
 	r.POST("/account/tokens", s.handle(a.handleTokenCreate(s)))
 	r.POST("/account/tokens/:id/revoke", s.handle(a.handleTokenRevoke))
@@ -61,10 +65,16 @@ type loginPage struct {
 	Username  string
 	Error     string
 	Public    bool
+	// OIDCName names the OpenID Connect provider of the "Sign in with"
+	// button; empty when there is none.
+	OIDCName string
 }
 
 func (a *Access) loginView(s *Server, c *gin.Context) (loginPage, error) {
 	vm := loginPage{Base: s.base(c, "Sign in"), Next: safeNext(c.Query("next")), Public: a.o.Public}
+	if a.o.OIDC != nil {
+		vm.OIDCName = a.o.OIDC.Name()
+	}
 	vm.Picker.ShowPicker = false
 	// The form's CSRF secret lives in its own short-lived cookie, as there is
 	// no session yet; SameSite=Strict keeps other sites from sending it.
@@ -127,6 +137,80 @@ func (a *Access) handleLoginPost(s *Server) handler {
 		a.clearCookie(c.Writer, c.Request, loginCookie)
 		a.setSession(c.Writer, c.Request, ns.ID)
 		c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
+		return nil
+	}
+}
+
+// oidcStartPath starts a sign-in through the OpenID Connect provider.
+const oidcStartPath = "/login/oidc"
+
+// handleOIDCStart sends the browser to the provider, keeping the sign-in's
+// state, nonce and PKCE verifier sealed in a short-lived cookie. The cookie
+// is SameSite=Lax: the provider's answer is a cross-site navigation, which a
+// Strict cookie would miss.
+func (a *Access) handleOIDCStart(c *gin.Context) error {
+	if ok, wait := a.o.LoginLimiter.Reserve("login:" + clientAddr(c.Request)); !ok {
+		tooMany(c.Writer, c.Request, wait)
+		c.Abort()
+		return nil
+	}
+	authURL, sealed, err := a.o.OIDC.Begin(c.Request.Context(), safeNext(c.Query("next")))
+	if err != nil {
+		return err
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: sealed, Path: oidcStartPath, MaxAge: 600,
+		HttpOnly: true, Secure: secureRequest(c.Request, a.o.SecureCookies), SameSite: http.SameSiteLaxMode})
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusSeeOther, authURL)
+	return nil
+}
+
+// handleOIDCCallback finishes a sign-in when the provider sends the browser
+// back. A refusal (no role for the user's groups, a token that fails a
+// check) is shown on the sign-in page, with the password form beside it.
+func (a *Access) handleOIDCCallback(s *Server) handler {
+	return func(c *gin.Context) error {
+		ctx := c.Request.Context()
+		var sealed string
+		if ck, err := c.Request.Cookie(oidcCookie); err == nil {
+			sealed = ck.Value
+		}
+		a.clearCookie(c.Writer, c.Request, oidcCookie)
+		c.Header("Cache-Control", "no-store")
+		var ns auth.NewSession
+		p, err := a.o.OIDC.Pending(sealed)
+		switch {
+		case err != nil:
+		case c.Query("error") != "":
+			err = errs.E(errs.Unauthenticated, "%s did not sign you in (%s); start again, or ask your Collate administrator",
+				a.o.OIDC.Name(), truncateRunes(c.Query("error"), 64))
+		default:
+			ns, err = a.o.OIDC.Finish(ctx, p, c.Query("code"), c.Query("state"), clientAddr(c.Request))
+		}
+		if err != nil {
+			kind := errs.KindOf(err)
+			if kind != errs.Unauthenticated && kind != errs.Forbidden && kind != errs.Unavailable {
+				return err
+			}
+			vm, verr := a.loginView(s, c)
+			if verr != nil {
+				return verr
+			}
+			vm.Next, vm.Error, vm.Title = p.Next, errs.Message(err), "There is a problem: sign in"
+			if vm.Next == "" {
+				vm.Next = "/"
+			}
+			status := http.StatusUnauthorized
+			switch kind {
+			case errs.Forbidden:
+				status = http.StatusForbidden
+			case errs.Unavailable:
+				status = http.StatusServiceUnavailable
+			}
+			return s.renderWith(c, status, "login", &vm)
+		}
+		a.setSession(c.Writer, c.Request, ns.ID)
+		c.Redirect(http.StatusSeeOther, safeNext(p.Next))
 		return nil
 	}
 }

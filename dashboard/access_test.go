@@ -163,6 +163,12 @@ type accOptions struct {
 	public bool
 	tls    bool
 	limits dashboard.AccessOptions
+	// oidc, when set, offers sign-in through that provider; its RedirectURL
+	// is filled in with the server's own address.
+	oidc *auth.OIDCConfig
+	// demo loads the demo collection through the real ingest path and
+	// serves it through the real analytics store instead of the fake.
+	demo bool
 }
 
 func mustAccServer(t *testing.T, o accOptions) *accServer {
@@ -216,23 +222,43 @@ func mustAccServer(t *testing.T, o accOptions) *accServer {
 	if ao.AccountLimiter == nil {
 		ao.AccountLimiter = generous()
 	}
+	// The listener comes first: the OpenID redirect URL needs its address.
+	hs := httptest.NewUnstartedServer(nil)
+	scheme := "http"
+	if o.tls {
+		scheme = "https"
+	}
+	base := scheme + "://" + hs.Listener.Addr().String()
+	if o.oidc != nil {
+		cfg := *o.oidc
+		cfg.RedirectURL = base + auth.OIDCCallbackPath
+		if ao.OIDC, err = auth.NewOIDC(store, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
 	access, err := dashboard.NewAccess(ao)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &viewerRecorder{Analytics: newFake()}
-	srv, err := dashboard.New(dashboard.Options{Analytics: rec, Writer: ingest.NewWriter(ingest.WriterOptions{DB: db}),
+	writer := ingest.NewWriter(ingest.WriterOptions{DB: db})
+	var data dashboard.Analytics = newFake()
+	if o.demo {
+		mustLoad(t, writer, demoExports(t)...)
+		data = mustAnalytics(t, db, slog.New(slog.DiscardHandler))
+	}
+	rec := &viewerRecorder{Analytics: data}
+	srv, err := dashboard.New(dashboard.Options{Analytics: rec, Writer: writer,
 		Logger: slog.New(slog.DiscardHandler), Authenticate: access.Authenticate, Now: fixedNow,
 		CacheEntries: -1}) // the matrix counts the calls that reach analytics, so nothing is served from the cache
 	if err != nil {
 		t.Fatal(err)
 	}
 	access.Mount(srv)
-	var hs *httptest.Server
+	hs.Config.Handler = access.Wrap(srv.Handler())
 	if o.tls {
-		hs = httptest.NewTLSServer(access.Wrap(srv.Handler()))
+		hs.StartTLS()
 	} else {
-		hs = httptest.NewServer(access.Wrap(srv.Handler()))
+		hs.Start()
 	}
 	t.Cleanup(hs.Close)
 	return &accServer{url: hs.URL, db: db, store: store, recorder: rec, tokens: map[string]string{"bea": tok}, hs: hs}

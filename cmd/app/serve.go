@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/collate-project/collate/analytics"
@@ -30,6 +31,7 @@ func serveCommand() command {
 			fs.BoolVar(&c.Public, "public", c.Public, "let visitors who are not signed in see suppressed aggregate pages (env COLLATE_PUBLIC=true)")
 			fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at http://ADDR/metrics on a listener of its own, such as 127.0.0.1:9464; off when empty (env COLLATE_METRICS_ADDR)")
 			fs.BoolVar(&c.DemoUsers, "demo-users", false, "create one demo account of each role with fresh passwords and print them (local demos only)")
+			oidcFlags(fs, c)
 		},
 		run: runServe,
 	}
@@ -75,7 +77,11 @@ func runServe(ctx context.Context, r *runner) error {
 		return err
 	}
 	defer sandbox.Close()
-	access, err := dashboard.NewAccess(dashboard.AccessOptions{Store: accounts, Research: sandbox,
+	oidcSignIn, err := r.oidc(accounts)
+	if err != nil {
+		return err
+	}
+	access, err := dashboard.NewAccess(dashboard.AccessOptions{Store: accounts, Research: sandbox, OIDC: oidcSignIn,
 		Public: r.cfg.Public, SecureCookies: r.cfg.TLSCert != "", Logger: r.log})
 	if err != nil {
 		return err
@@ -164,4 +170,71 @@ func runServe(ctx context.Context, r *runner) error {
 	}
 	r.log.Info("stopped")
 	return nil
+}
+
+// oidcSettings are serve's OpenID Connect flags, each with its environment
+// variable. The client secret has no flag of its own: it comes from a file
+// or from COLLATE_OIDC_CLIENT_SECRET.
+var oidcSettings = []struct{ flag, env, usage string }{
+	{"oidc-issuer", "COLLATE_OIDC_ISSUER", "OpenID Connect issuer URL; sign-in through it is offered when set"},
+	{"oidc-client-id", "COLLATE_OIDC_CLIENT_ID", "OpenID Connect client ID"},
+	{"oidc-client-secret-file", "COLLATE_OIDC_CLIENT_SECRET_FILE", "file holding the client secret (or set COLLATE_OIDC_CLIENT_SECRET)"},
+	{"oidc-redirect-url", "COLLATE_OIDC_REDIRECT_URL", "Collate's address + " + auth.OIDCCallbackPath + ", as registered with the provider"},
+	{"oidc-name", "COLLATE_OIDC_NAME", "the provider's name on the \"Sign in with\" button"},
+	{"oidc-role-map", "COLLATE_OIDC_ROLE_MAP", "claim values to roles: VALUE=ROLE[:PLACE][+unsuppressed];... (first match wins)"},
+	{"oidc-roles-claim", "COLLATE_OIDC_ROLES_CLAIM", "claim holding groups or roles, dotted for nested (default groups)"},
+	{"oidc-username-claim", "COLLATE_OIDC_USERNAME_CLAIM", "claim naming the local account (default preferred_username)"},
+	{"oidc-scopes", "COLLATE_OIDC_SCOPES", "scopes besides openid, comma-separated (default profile,email,groups)"},
+}
+
+func oidcFlags(fs *flag.FlagSet, c *Config) {
+	for _, o := range oidcSettings {
+		c.extra[o.flag] = fs.String(o.flag, "", o.usage+" (env "+o.env+")")
+	}
+}
+
+// oidcSetting is a flag's value, else its environment variable's.
+func (r *runner) oidcSetting(name string) string {
+	if v := r.flag(name); v != "" {
+		return v
+	}
+	for _, o := range oidcSettings {
+		if o.flag == name {
+			return strings.TrimSpace(os.Getenv(o.env))
+		}
+	}
+	return ""
+}
+
+// oidc builds OpenID Connect sign-in from the flags and environment, or
+// returns nil when no issuer is set.
+func (r *runner) oidc(accounts *auth.Store) (*auth.OIDC, error) {
+	issuer := r.oidcSetting("oidc-issuer")
+	if issuer == "" {
+		return nil, nil
+	}
+	secret := os.Getenv("COLLATE_OIDC_CLIENT_SECRET")
+	if file := r.oidcSetting("oidc-client-secret-file"); file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("read the OpenID Connect client secret: %v", err)}
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	rules, err := auth.ParseRoleRules(r.oidcSetting("oidc-role-map"))
+	if err != nil {
+		return nil, usageError{"--oidc-role-map: " + err.Error()}
+	}
+	var scopes []string
+	for _, sc := range strings.FieldsFunc(r.oidcSetting("oidc-scopes"), func(c rune) bool { return c == ',' || c == ' ' }) {
+		scopes = append(scopes, sc)
+	}
+	o, err := auth.NewOIDC(accounts, auth.OIDCConfig{Name: r.oidcSetting("oidc-name"), Issuer: issuer,
+		ClientID: r.oidcSetting("oidc-client-id"), ClientSecret: secret, RedirectURL: r.oidcSetting("oidc-redirect-url"),
+		Scopes: scopes, UsernameClaim: r.oidcSetting("oidc-username-claim"), RolesClaim: r.oidcSetting("oidc-roles-claim"), Rules: rules})
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	r.log.Info("openid connect sign-in", "issuer", issuer, "name", o.Name(), "rules", len(rules))
+	return o, nil
 }
