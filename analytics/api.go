@@ -506,21 +506,31 @@ type EpisodeQuery struct {
 	With     string `json:"with,omitempty"`  // a second factor found in the same episode (co-occurrence drill-down)
 	Adequacy string `json:"adequacy,omitempty"`
 	Text     string `json:"text,omitempty"` // words to find, case-insensitive
-	Page     int    `json:"page,omitempty"` // from 1
-	PerPage  int    `json:"per_page,omitempty"`
+	// Before, when set, lists only reviews stored before this position: the
+	// ContinueBefore of an earlier page whose search stopped early.
+	Before  int64 `json:"before,omitempty"`
+	Page    int   `json:"page,omitempty"` // from 1
+	PerPage int   `json:"per_page,omitempty"`
 }
 
 // EpisodePage is one page of the episodes behind a figure.
 type EpisodePage struct {
-	Provenance Provenance       `json:"provenance"`
-	Collection CollectionInfo   `json:"collection"`
-	Query      EpisodeQuery     `json:"query"`
-	Total      int              `json:"total"`   // episodes matching
-	Reviews    int              `json:"reviews"` // distinct reviews behind them
-	Page       int              `json:"page"`
-	PerPage    int              `json:"per_page"`
-	Pages      int              `json:"pages"`
-	Episodes   []EpisodeExcerpt `json:"episodes"`
+	Provenance Provenance     `json:"provenance"`
+	Collection CollectionInfo `json:"collection"`
+	Query      EpisodeQuery   `json:"query"`
+	Total      int            `json:"total"`   // episodes matching
+	Reviews    int            `json:"reviews"` // distinct reviews behind them
+	// TotalExact is false when a text search stopped counting: Total and
+	// Reviews then count the matches found so far, newest first, and there
+	// may be more.
+	TotalExact bool `json:"total_exact"`
+	// ContinueBefore, when a text search stopped before reading the oldest
+	// reviews of the collection, is the Before that searches on from there.
+	ContinueBefore int64            `json:"continue_before,omitempty"`
+	Page           int              `json:"page"`
+	PerPage        int              `json:"per_page"`
+	Pages          int              `json:"pages"`
+	Episodes       []EpisodeExcerpt `json:"episodes"`
 }
 
 // EpisodeExcerpt is one key practice episode as a drill-down shows it.

@@ -76,14 +76,19 @@ func (s *Store) reviewScope(sc *scope, alias string) (string, []any) {
 }
 
 func pageOf(page, perPage int) (int, int, error) {
+	return pageUpTo(page, perPage, maxPerPage)
+}
+
+// pageUpTo checks a page and page size against the most rows a page may hold.
+func pageUpTo(page, perPage, most int) (int, int, error) {
 	if page == 0 {
 		page = 1
 	}
 	if perPage == 0 {
 		perPage = defaultPerPage
 	}
-	if page < 1 || perPage < 1 || perPage > maxPerPage {
-		return 0, 0, errs.E(errs.Invalid, "page %d of %d per page: pages start at 1 and hold 1 to %d", page, perPage, maxPerPage)
+	if page < 1 || perPage < 1 || perPage > most {
+		return 0, 0, errs.E(errs.Invalid, "page %d of %d per page: pages start at 1 and hold 1 to %d", page, perPage, most)
 	}
 	return page, perPage, nil
 }
@@ -111,6 +116,12 @@ func descendants(f *frameData, tree, code string) []string {
 // episode number). That order lets each page be read from a narrow range of
 // keys, which DuckDB's zone maps find without scanning the whole table.
 func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery) (*EpisodePage, error) {
+	return s.episodesUpTo(ctx, v, sel, q, maxPerPage)
+}
+
+// episodesUpTo lists a page of up to most episodes (more for a download than
+// for a page).
+func (s *Store) episodesUpTo(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery, most int) (*EpisodePage, error) {
 	sc, err := s.resolve(ctx, v, sel)
 	if err != nil {
 		return nil, err
@@ -118,7 +129,7 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 	if err := sc.requireFull("drill-down to episodes"); err != nil {
 		return nil, err
 	}
-	page, perPage, err := pageOf(q.Page, q.PerPage)
+	page, perPage, err := pageUpTo(q.Page, q.PerPage, most)
 	if err != nil {
 		return nil, err
 	}
@@ -242,15 +253,18 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 			countE = ""
 		}
 	}
-	if t := strings.TrimSpace(q.Text); t != "" {
-		if utf8.RuneCountInString(t) > 200 {
-			return nil, errs.E(errs.Invalid, "search text is longer than 200 characters")
-		}
-		for _, w := range strings.Fields(t) {
-			filter += " AND (e.title || ' ' || e.description) ILIKE ? ESCAPE '\\'"
-			fargs = append(fargs, "%"+likeEscape(w)+"%")
-		}
+	words, err := searchWords(q.Text)
+	if err != nil {
+		return nil, err
+	}
+	if len(words) > 0 {
+		cond, cargs := textCond(words, "r.review_key IS NULL", "e.description", "e.title")
+		filter += cond
+		fargs = append(fargs, cargs...)
 		countE = ""
+	}
+	if q.Before < 0 {
+		return nil, errs.E(errs.Invalid, "before must be a position given by an earlier page")
 	}
 	scopeSQL, scopeArgs := s.reviewScope(sc, "r")
 	// hit(lo, hi) is the statement prefix selecting the matching episodes
@@ -267,56 +281,58 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 		a = append(a, lo, hi)
 		return append(a, fargs...)
 	}
-	out := &EpisodePage{Provenance: sc.prov, Collection: sc.coll, Query: q, Page: page, PerPage: perPage, Episodes: []EpisodeExcerpt{}}
-	var minKey, maxKey sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT min(review_key), max(review_key) FROM reviews r WHERE `+scopeSQL, scopeArgs...).Scan(&minKey, &maxKey); err != nil {
-		return nil, wrapDB(ctx, err, "list episodes")
+	out := &EpisodePage{Provenance: sc.prov, Collection: sc.coll, Query: q, Page: page, PerPage: perPage, Episodes: []EpisodeExcerpt{}, TotalExact: true}
+	minKey, maxKey, ok, err := s.keySpan(ctx, scopeSQL, scopeArgs, q.Before)
+	if err != nil || !ok {
+		return out, err
 	}
-	if !minKey.Valid {
-		return out, nil
-	}
-	// Counts: from the aggregates when they hold them, else by counting.
-	counted := false
-	if countE != "" && !sc.byAgency() {
-		counted, err = s.drillCounts(ctx, sc, tree, q.Code, countE, countR, out)
+	// Counts: from the aggregates when they hold them; by counting when
+	// there are no words to read; otherwise as the walk finds them.
+	known := false
+	if countE != "" && !sc.byAgency() && q.Before == 0 {
+		known, err = s.drillCounts(ctx, sc, tree, q.Code, countE, countR, out)
 		if err != nil {
 			return nil, err
 		}
 	}
-	if !counted {
+	if !known && len(words) == 0 {
 		if err := s.db.QueryRowContext(ctx, hit+` SELECT count(*), count(DISTINCT review_key) FROM hit`,
-			hitArgs(minKey.Int64, maxKey.Int64)...).Scan(&out.Total, &out.Reviews); err != nil {
+			hitArgs(minKey, maxKey)...).Scan(&out.Total, &out.Reviews); err != nil {
 			return nil, wrapDB(ctx, err, "count episodes")
 		}
+		known = true
 	}
-	out.Pages = (out.Total + perPage - 1) / perPage
-	// Walk down the keys in widening ranges until the page is full.
 	skip := (page - 1) * perPage
-	hi, width := maxKey.Int64, int64(1024)
-	for hi >= minKey.Int64 && len(out.Episodes) < perPage && skip < out.Total {
-		lo := max(minKey.Int64, hi-width+1)
-		args := hitArgs(lo, hi)
-		var n int
-		if err := s.db.QueryRowContext(ctx, hit+` SELECT count(*) FROM hit`, args...).Scan(&n); err != nil {
-			return nil, wrapDB(ctx, err, "list episodes")
-		}
-		if n <= skip {
-			skip -= n
-		} else {
-			need := perPage - len(out.Episodes)
+	if known && skip >= out.Total {
+		out.Pages = (out.Total + perPage - 1) / perPage
+		return out, nil
+	}
+	reviews := 0
+	w := walk{lo: minKey, hi: maxKey, skip: skip, need: perPage, known: known,
+		count: func(lo, hi int64) (int, error) {
+			var n, r int
+			err := s.db.QueryRowContext(ctx, hit+` SELECT count(*), count(DISTINCT review_key) FROM hit`, hitArgs(lo, hi)...).Scan(&n, &r)
+			if err != nil {
+				return 0, wrapDB(ctx, err, "count episodes")
+			}
+			reviews += r
+			return n, nil
+		},
+		list: func(lo, hi int64, limit, offset int) (int, error) {
 			rows, err := s.db.QueryContext(ctx, hit+`
 				SELECT review_key, review_id, version, year, board, kind, episode_no, title, description, adequacy
-				FROM hit ORDER BY review_key DESC, episode_no LIMIT ? OFFSET ?`, append(args, need, skip)...)
+				FROM hit ORDER BY review_key DESC, episode_no LIMIT ? OFFSET ?`, append(hitArgs(lo, hi), limit, offset)...)
 			if err != nil {
-				return nil, wrapDB(ctx, err, "list episodes")
+				return 0, wrapDB(ctx, err, "list episodes")
 			}
+			defer rows.Close()
+			n := 0
 			for rows.Next() {
 				var x EpisodeExcerpt
 				var key int64
 				var desc string
 				if err := rows.Scan(&key, &x.ReviewID, &x.Version, &x.Year, &x.Board, &x.Kind, &x.Number, &x.Title, &desc, &x.Adequacy); err != nil {
-					rows.Close()
-					return nil, wrapDB(ctx, err, "list episodes")
+					return n, wrapDB(ctx, err, "list episodes")
 				}
 				if n, ok := s.geo.lookup(x.Board); ok {
 					x.BoardName = n.name
@@ -325,20 +341,45 @@ func (s *Store) episodes(ctx context.Context, v Viewer, sel Selection, q Episode
 				x.Excerpt = excerpt(desc)
 				x.key = key
 				out.Episodes = append(out.Episodes, x)
+				n++
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, wrapDB(ctx, err, "list episodes")
-			}
-			skip = 0
-		}
-		hi = lo - 1
-		width *= 2
+			return n, wrapRowsErr(ctx, rows.Err(), "list episodes")
+		}}
+	if len(words) > 0 && most <= maxPerPage {
+		w.budget = s.textBudget() * int64(page)
+	}
+	res, err := w.run()
+	if err != nil {
+		return nil, err
+	}
+	if known {
+		out.Pages = (out.Total + perPage - 1) / perPage
+	} else {
+		out.Total, out.Reviews, out.TotalExact = res.matched, reviews, res.complete
+		out.Pages = pagesOf(res, page, perPage)
+		out.ContinueBefore = res.continueAt()
 	}
 	if err := s.episodeFactors(ctx, out.Episodes); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// keySpan is the range of review keys of the collection's current reviews,
+// below before when it is set; ok is false when there are none.
+func (s *Store) keySpan(ctx context.Context, scopeSQL string, scopeArgs []any, before int64) (lo, hi int64, ok bool, err error) {
+	var minKey, maxKey sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(review_key), max(review_key) FROM reviews r WHERE `+scopeSQL, scopeArgs...).Scan(&minKey, &maxKey); err != nil {
+		return 0, 0, false, wrapDB(ctx, err, "read the collection's reviews")
+	}
+	if !minKey.Valid {
+		return 0, 0, false, nil
+	}
+	lo, hi = minKey.Int64, maxKey.Int64
+	if before > 0 {
+		hi = min(hi, before-1)
+	}
+	return lo, hi, lo <= hi, nil
 }
 
 // episodeFactors fills in the factor codes of the listed episodes.
