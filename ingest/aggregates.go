@@ -62,7 +62,7 @@ func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, where, sign string) 
 		src = `(SELECT * FROM ` + src + ` UNION ALL SELECT ` + strings.Join(swapped, ", ") + ` FROM ` + src + `)`
 	}
 	return `INSERT INTO ` + t + `_r SELECT ` + strings.Join(sel, ", ") + ` FROM ` + src + ` AS x ` + where +
-		` GROUP BY ` + strings.Join(group, ", "), nil
+		` GROUP BY ` + strings.Join(group, ", ") + ` ORDER BY ` + compactOrder(t+"_r"), nil
 }
 
 // compactOrder is the order each table is left in by compaction: by place for
@@ -180,6 +180,13 @@ func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string, args .
 		return fmt.Errorf("aggregates: scope: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_scope`)
+	for _, st := range prepareStatements {
+		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
+			return fmt.Errorf("aggregates: %s: %w", st.name, err)
+		}
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_part; DROP TABLE IF EXISTS temp.agg_code;
+		DROP TABLE IF EXISTS temp.agg_fep; DROP TABLE IF EXISTS temp.agg_pairs_i`)
 	for _, t := range aggTables {
 		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE new_`+t+` AS SELECT * FROM `+t+` LIMIT 0`); err != nil {
 			return fmt.Errorf("aggregates: prepare %s: %w", t, err)
@@ -192,11 +199,20 @@ func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string, args .
 		}
 	}
 	for _, t := range aggTables {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` SELECT * FROM temp.new_`+t); err != nil {
+		// In the order compaction leaves, so a load into empty tables
+		// needs no compaction at all.
+		order := ` ORDER BY ` + compactOrder(t)
+		if t == "agg_pairs" {
+			order = "" // named in order
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` SELECT * FROM temp.new_`+t+order); err != nil {
 			return fmt.Errorf("aggregates: add %s: %w", t, err)
 		}
 	}
 	for _, t := range rolledTables {
+		if t == "agg_pairs" {
+			continue // rolled up from the integer-keyed pairs below
+		}
 		q, err := rollupSQL(ctx, conn, t, "temp.new_"+t, "", "1")
 		if err != nil {
 			return err
@@ -205,8 +221,75 @@ func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string, args .
 			return fmt.Errorf("aggregates: roll up %s: %w", t, err)
 		}
 	}
+	if _, err := conn.ExecContext(ctx, pairsRollupSQL); err != nil {
+		return fmt.Errorf("aggregates: roll up agg_pairs: %w", err)
+	}
 	return nil
 }
+
+// prepareStatements build what the fill statements share, keyed by small
+// integers so that grouping stays cheap: temp.agg_part numbers the
+// partitions in scope (part) and their regional roll-ups (rpart);
+// temp.agg_code numbers the frames' nodes in code order, so cid order is
+// code order within a frame; temp.agg_fep holds each episode's factor codes
+// with every ancestor, once each, with what the node counts need.
+var prepareStatements = []struct{ name, sql string }{
+	{"partitions", `
+CREATE OR REPLACE TEMP TABLE agg_part AS
+SELECT (row_number() OVER (ORDER BY frame_id, frame_version, nation, region, board, year, kind))::INTEGER AS part,
+       (dense_rank() OVER (ORDER BY frame_id, frame_version, nation, region, year))::INTEGER AS rpart,
+       board, region, nation, year, kind, frame_id, frame_version
+FROM (SELECT DISTINCT board, region, nation, year, kind, frame_id, frame_version FROM temp.agg_scope)`},
+	{"scope partitions", `
+CREATE OR REPLACE TEMP TABLE agg_scope AS
+SELECT s.*, p.part FROM temp.agg_scope s
+JOIN temp.agg_part p USING (board, region, nation, year, kind, frame_id, frame_version)`},
+	{"codes", `
+CREATE OR REPLACE TEMP TABLE agg_code AS
+SELECT (row_number() OVER (ORDER BY frame_id, frame_version, tree, code))::INTEGER AS cid,
+       frame_id, frame_version, tree, code, depth
+FROM frame_nodes SEMI JOIN (SELECT DISTINCT frame_id, frame_version FROM temp.agg_part) USING (frame_id, frame_version)`},
+	{"episode factor codes", `
+CREATE OR REPLACE TEMP TABLE agg_fep AS
+WITH closure AS (
+	SELECT c.frame_id, c.frame_version, c.descendant, k.cid, k.depth
+	FROM frame_closure c JOIN temp.agg_code k
+	     ON k.frame_id = c.frame_id AND k.frame_version = c.frame_version AND k.tree = c.tree AND k.code = c.ancestor
+	WHERE c.tree = 'factor'
+), coded AS (
+	SELECT f.review_key, s.part, f.episode_no, f.code, f.influence, e.adequacy, s.frame_id, s.frame_version
+	FROM temp.agg_scope s JOIN episode_factors f ON f.review_key = s.review_key
+	JOIN episodes e ON e.review_key = f.review_key AND e.episode_no = f.episode_no
+)
+SELECT x.review_key, any_value(x.part) AS part, x.episode_no, c.cid, any_value(c.depth) AS depth,
+       any_value(x.adequacy) AS adequacy,
+       count(*) AS mentions,
+       count(*) FILTER (WHERE x.influence = 'supported_good') AS m_good,
+       count(*) FILTER (WHERE x.influence = 'made_problematic_more_likely') AS m_prob
+FROM coded x JOIN closure c ON c.frame_id = x.frame_id AND c.frame_version = x.frame_version AND c.descendant = x.code
+GROUP BY x.review_key, x.episode_no, c.cid`},
+}
+
+// pairsRollupSQL adds the regional roll-up of temp.agg_pairs_i, in both
+// orientations (see rollupSQL), to agg_pairs_r.
+const pairsRollupSQL = `
+INSERT INTO agg_pairs_r
+WITH both_ways AS (
+	SELECT part, within, depth, a, b, reviews, episodes FROM temp.agg_pairs_i
+	UNION ALL
+	SELECT part, within, depth, b, a, reviews, episodes FROM temp.agg_pairs_i
+), rolled AS (
+	SELECT p.rpart, x.within, x.depth, x.a, x.b, sum(x.reviews) AS reviews, sum(x.episodes) AS episodes
+	FROM both_ways x JOIN temp.agg_part p USING (part)
+	GROUP BY p.rpart, x.within, x.depth, x.a, x.b
+), rparts AS (
+	SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part
+)
+SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version,
+       x.within, x.depth, ca.code AS a, cb.code AS b, x.reviews, x.episodes
+FROM rolled x JOIN rparts p USING (rpart)
+JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
+ORDER BY x.within, x.depth, x.a, x.b, x.rpart`
 
 // partitionKey is the columns every aggregate row starts with.
 const partitionKey = `board, region, nation, year, kind, frame_id, frame_version`
@@ -255,19 +338,8 @@ GROUP BY ALL`},
 	// no distinct aggregate is needed.
 	{"factor nodes", `
 INSERT INTO temp.new_agg_nodes
-WITH per_episode AS (
-	SELECT f.review_key, f.episode_no, c.ancestor AS code, any_value(e.adequacy) AS adequacy,
-	       count(*) AS mentions,
-	       count(*) FILTER (WHERE f.influence = 'supported_good') AS m_good,
-	       count(*) FILTER (WHERE f.influence = 'made_problematic_more_likely') AS m_prob
-	FROM temp.agg_scope s
-	JOIN episode_factors f ON f.review_key = s.review_key
-	JOIN episodes e ON e.review_key = f.review_key AND e.episode_no = f.episode_no
-	JOIN frame_closure c ON c.frame_id = s.frame_id AND c.frame_version = s.frame_version
-	     AND c.tree = 'factor' AND c.descendant = f.code
-	GROUP BY f.review_key, f.episode_no, c.ancestor
-), per_review AS (
-	SELECT review_key, code,
+WITH per_review AS (
+	SELECT part, review_key, cid,
 	       count(*) AS episodes, sum(mentions) AS mentions,
 	       count(*) FILTER (WHERE m_good > 0) AS e1, count(*) FILTER (WHERE m_prob > 0) AS e2,
 	       count(*) FILTER (WHERE adequacy = 'good') AS e3, count(*) FILTER (WHERE adequacy = 'problematic') AS e4,
@@ -275,16 +347,21 @@ WITH per_episode AS (
 	       sum(m_good) AS m1, sum(m_prob) AS m2,
 	       sum(mentions) FILTER (WHERE adequacy = 'good') AS m3, sum(mentions) FILTER (WHERE adequacy = 'problematic') AS m4,
 	       sum(mentions) FILTER (WHERE adequacy = 'mixed') AS m5, sum(mentions) FILTER (WHERE adequacy = 'not_judged') AS m6
-	FROM per_episode GROUP BY review_key, code
+	FROM temp.agg_fep GROUP BY part, review_key, cid
+), per_part AS (
+	SELECT part, cid,
+	       count(*) AS reviews, sum(episodes) AS episodes, sum(mentions) AS mentions,
+	       count(*) FILTER (WHERE e1 > 0) AS r1, count(*) FILTER (WHERE e2 > 0) AS r2, count(*) FILTER (WHERE e3 > 0) AS r3,
+	       count(*) FILTER (WHERE e4 > 0) AS r4, count(*) FILTER (WHERE e5 > 0) AS r5, count(*) FILTER (WHERE e6 > 0) AS r6,
+	       sum(e1) AS e1, sum(e2) AS e2, sum(e3) AS e3, sum(e4) AS e4, sum(e5) AS e5, sum(e6) AS e6,
+	       sum(m1) AS m1, sum(m2) AS m2, coalesce(sum(m3), 0) AS m3, coalesce(sum(m4), 0) AS m4,
+	       coalesce(sum(m5), 0) AS m5, coalesce(sum(m6), 0) AS m6
+	FROM per_review GROUP BY part, cid
 )
-SELECT ` + partitionKey + `, 'factor', code,
-       count(*), sum(episodes), sum(mentions),
-       count(*) FILTER (WHERE e1 > 0), count(*) FILTER (WHERE e2 > 0), count(*) FILTER (WHERE e3 > 0),
-       count(*) FILTER (WHERE e4 > 0), count(*) FILTER (WHERE e5 > 0), count(*) FILTER (WHERE e6 > 0), NULL,
-       sum(e1), sum(e2), sum(e3), sum(e4), sum(e5), sum(e6), NULL,
-       sum(m1), sum(m2), coalesce(sum(m3), 0), coalesce(sum(m4), 0), coalesce(sum(m5), 0), coalesce(sum(m6), 0), NULL
-FROM per_review JOIN temp.agg_scope USING (review_key)
-GROUP BY ALL`},
+SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version, 'factor', c.code,
+       x.reviews, x.episodes, x.mentions, x.r1, x.r2, x.r3, x.r4, x.r5, x.r6, NULL,
+       x.e1, x.e2, x.e3, x.e4, x.e5, x.e6, NULL, x.m1, x.m2, x.m3, x.m4, x.m5, x.m6, NULL
+FROM per_part x JOIN temp.agg_part p USING (part) JOIN temp.agg_code c USING (cid)`},
 
 	// Pattern nodes: a pattern counts for its sub-pattern (or its type) and
 	// every ancestor, and a proposed sub-pattern also for <type>.proposed.
@@ -335,45 +412,39 @@ FROM per_review LEFT JOIN ep_review USING (review_key, code) JOIN temp.agg_scope
 GROUP BY ALL`},
 
 	// Factor pairs within an episode, at every depth, and within a review at
-	// depths 1 and 2.
+	// depths 1 and 2, keyed by integers in temp.agg_pairs_i (rolled up from
+	// there too), then named.
 	{"pairs", `
-INSERT INTO temp.new_agg_pairs
-WITH codes AS (
-	SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS code, n.depth
-	FROM temp.agg_scope s
-	JOIN episode_factors f ON f.review_key = s.review_key
-	JOIN frame_closure c ON c.frame_id = s.frame_id AND c.frame_version = s.frame_version
-	     AND c.tree = 'factor' AND c.descendant = f.code
-	JOIN frame_nodes n ON n.frame_id = c.frame_id AND n.frame_version = c.frame_version
-	     AND n.tree = 'factor' AND n.code = c.ancestor
-), ep_pairs AS (
-	SELECT x.review_key, x.depth, x.code AS a, y.code AS b, count(*) AS episodes
-	FROM codes x JOIN codes y ON x.review_key = y.review_key AND x.episode_no = y.episode_no
-	     AND x.depth = y.depth AND x.code < y.code
-	GROUP BY ALL
+CREATE OR REPLACE TEMP TABLE agg_pairs_i AS
+WITH ep_pairs AS (
+	SELECT x.part, x.review_key, x.depth, x.cid AS a, y.cid AS b, count(*) AS episodes
+	FROM temp.agg_fep x JOIN temp.agg_fep y ON x.review_key = y.review_key AND x.episode_no = y.episode_no
+	     AND x.depth = y.depth AND x.cid < y.cid
+	GROUP BY x.part, x.review_key, x.depth, x.cid, y.cid
 ), rv_codes AS (
-	SELECT DISTINCT review_key, code, depth FROM codes WHERE depth <= 2
-), rv_pairs AS (
-	SELECT x.review_key, x.depth, x.code AS a, y.code AS b
-	FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.depth AND x.code < y.code
+	SELECT DISTINCT part, review_key, cid, depth FROM temp.agg_fep WHERE depth <= 2
 )
-SELECT ` + partitionKey + `, 'episode', depth, a, b, count(*), sum(episodes)
-FROM ep_pairs JOIN temp.agg_scope USING (review_key) GROUP BY ALL
+SELECT part, 'episode' AS within, depth, a, b, count(*) AS reviews, sum(episodes) AS episodes
+FROM ep_pairs GROUP BY part, depth, a, b
 UNION ALL
-SELECT ` + partitionKey + `, 'review', depth, a, b, count(*), 0
-FROM rv_pairs JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
+SELECT x.part, 'review', x.depth, x.cid, y.cid, count(*), 0
+FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.depth AND x.cid < y.cid
+GROUP BY x.part, x.depth, x.cid, y.cid`},
+	{"named pairs", `
+INSERT INTO temp.new_agg_pairs
+SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version,
+       x.within, x.depth, ca.code, cb.code, x.reviews, x.episodes
+FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
+JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
+ORDER BY x.part, x.within, x.depth, x.a, x.b`},
 
 	// Factor type → pattern type through the episodes each pattern draws on.
 	{"flows", `
 INSERT INTO temp.new_agg_flows
 WITH ftypes AS (
-	SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS factor_type
-	FROM temp.agg_scope s
-	JOIN episode_factors f ON f.review_key = s.review_key
-	JOIN frame_closure c ON c.frame_id = s.frame_id AND c.frame_version = s.frame_version
-	     AND c.tree = 'factor' AND c.descendant = f.code
-	JOIN frame_nodes n ON n.frame_id = c.frame_id AND n.frame_version = c.frame_version
-	     AND n.tree = 'factor' AND n.code = c.ancestor AND n.depth = 2
+	SELECT f.review_key, f.episode_no, c.code AS factor_type
+	FROM temp.agg_fep f JOIN temp.agg_code c USING (cid)
+	WHERE f.depth = 2
 ), ptypes AS (
 	SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no, p.type_code AS pattern_type, p.nature
 	FROM temp.agg_scope s JOIN patterns p ON p.review_key = s.review_key

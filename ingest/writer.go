@@ -31,6 +31,11 @@ type Writer struct {
 	// stay linear in what is stored.
 	compactAt       int64
 	deferCompaction bool
+	bulk            bool
+	// folded says every aggregate row is known to be folded and in order
+	// (after Compact, or a bulk load counted into empty aggregates), so
+	// Compact has nothing to do. Any other change to the aggregates clears it.
+	folded bool
 }
 
 // minCompactRows keeps small stores from compacting on every write.
@@ -64,6 +69,9 @@ func (w *Writer) maybeCompact(ctx context.Context, conn *sql.Conn) error {
 func (w *Writer) Compact(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.folded {
+		return nil
+	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
@@ -77,6 +85,7 @@ func (w *Writer) Compact(ctx context.Context) error {
 		return err
 	}
 	w.compactAt = max(2*rows, minCompactRows)
+	w.folded = true
 	return nil
 }
 
@@ -89,11 +98,19 @@ type WriterOptions struct {
 	// for bulk loads that call it once at the end. The figures are the same
 	// either way; only read speed differs until Compact runs.
 	DeferCompaction bool
+	// Bulk stores new reviews with status 'loading', which nothing counts
+	// or shows, and leaves adding them to the aggregates to Finish, which
+	// does it for the whole load in one set-based pass and marks them
+	// current in the same transaction. A changed export of a review that is
+	// already current still supersedes it at once. If the process stops
+	// before Finish, FinishLoading (run when the store is next opened for
+	// writing) completes the load, so every acknowledged review counts.
+	Bulk bool
 }
 
 // NewWriter returns a Writer over a migrated store.
 func NewWriter(opts WriterOptions) *Writer {
-	w := &Writer{db: opts.DB, log: opts.Logger, now: opts.Now, deferCompaction: opts.DeferCompaction}
+	w := &Writer{db: opts.DB, log: opts.Logger, now: opts.Now, deferCompaction: opts.DeferCompaction, bulk: opts.Bulk}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -254,14 +271,21 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 					version = prev.maxVersion + 1
 					if prev.key > 0 {
 						supersede = append(supersede, prev.key)
-						if !prev.inBatch {
+						if !prev.inBatch && prev.status != statusLoading {
 							removedParts[Partition{prev.board, prev.year, prev.kind}] = true
 						}
 					}
 				}
 				r.Version = version
-				toStore = append(toStore, stored{key: nextKey, version: version, item: it, body: body, sha: sha, at: now})
-				state[rv.ID] = existing{key: nextKey, version: version, status: "current", board: rv.Board, sha: sha,
+				// In a bulk load a review that nothing counts yet is stored
+				// as loading; one that replaces a counted version is stored
+				// as current at once, so the figures never lose it.
+				status := "current"
+				if w.bulk && (!seen || prev.key == 0 || prev.status == statusLoading) {
+					status = statusLoading
+				}
+				toStore = append(toStore, stored{key: nextKey, version: version, status: status, item: it, body: body, sha: sha, at: now})
+				state[rv.ID] = existing{key: nextKey, version: version, status: status, board: rv.Board, sha: sha,
 					year: rv.Completed.Year, kind: rv.Kind, maxVersion: version, inBatch: true}
 				nextKey++
 			}
@@ -282,9 +306,12 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		var added []int64
 		for _, st := range toStore {
 			rv := st.item.Export.Review
-			if !within[st.key] && !removedParts[Partition{rv.Board, rv.Completed.Year, rv.Kind}] {
+			if st.status == "current" && !within[st.key] && !removedParts[Partition{rv.Board, rv.Completed.Year, rv.Kind}] {
 				added = append(added, st.key)
 			}
+		}
+		if len(removedParts) > 0 || len(added) > 0 {
+			w.folded = false
 		}
 		if err := refreshAggregates(ctx, conn, partitionList(removedParts)); err != nil {
 			return err
@@ -361,6 +388,7 @@ func latestVersions(ctx context.Context, conn *sql.Conn, ids []string) (map[stri
 type stored struct {
 	key     int64
 	version int
+	status  string // current or loading
 	item    Item
 	body    []byte
 	sha     string
@@ -397,7 +425,7 @@ func appendAll(conn *sql.Conn, batch []stored, alreadySuperseded map[int64]bool)
 			apps[t] = a
 		}
 		for _, s := range batch {
-			status := "current"
+			status := s.status
 			if alreadySuperseded[s.key] {
 				status = "superseded"
 			}
@@ -544,6 +572,7 @@ func (w *Writer) Withdraw(ctx context.Context, reviewID, reason, by string) erro
 		if _, err := conn.ExecContext(ctx, `INSERT INTO withdrawals VALUES (?, ?, ?, ?)`, reviewID, reason, by, w.now().UTC()); err != nil {
 			return err
 		}
+		w.folded = false
 		return refreshAggregates(ctx, conn, []Partition{{prev.board, prev.year, prev.kind}})
 	})
 	if err != nil {

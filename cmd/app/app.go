@@ -313,5 +313,15 @@ func (r *runner) openStore(ctx context.Context) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", r.cfg.DB, err)
 	}
+	// Count the reviews of a bulk load that stopped before it finished:
+	// each was acknowledged once its batch committed.
+	n, err := ingest.FinishLoading(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", r.cfg.DB, err)
+	}
+	if n > 0 {
+		r.log.Info("completed an interrupted bulk load", "reviews", n)
+	}
 	return db, nil
 }

@@ -48,6 +48,15 @@ func runIngest(ctx context.Context, r *runner) error {
 		return err
 	}
 	defer db.Close()
+	if len(files) >= 1000 {
+		// Let the write-ahead log grow during a large load and fold it into
+		// the file once at the end: each checkpoint rewrites the tables'
+		// newest row groups, so checkpointing every few batches costs more
+		// time and leaves a larger file.
+		if _, err := db.ExecContext(ctx, `SET checkpoint_threshold = '1GB'`); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
 	frames, err := ingest.LoadFrames(ctx, db)
 	if err != nil {
 		return err
@@ -56,8 +65,10 @@ func runIngest(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
-	// A bulk load folds the aggregates once at the end, not as it goes.
-	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, DeferCompaction: len(files) >= 1000})
+	// The command is a bulk load: batches store the reviews, and Finish adds
+	// them all to the aggregates in one pass at the end. A large load also
+	// folds the aggregates once at the end, not as it goes.
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, Bulk: true, DeferCompaction: len(files) >= 1000})
 	sum, err := ingestFiles(ctx, r, db, v, w, files)
 	if err != nil {
 		return err
@@ -174,7 +185,10 @@ func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return sum, fmt.Errorf("ingest interrupted after %d files: %w", stored, err)
+		return sum, fmt.Errorf("ingest interrupted after %d files: %w (the stored reviews are counted when the store is next opened)", stored, err)
+	}
+	if _, err := w.Finish(ctx); err != nil {
+		return sum, fmt.Errorf("ingest: reviews are stored, but counting them failed: %w (they are counted when the store is next opened)", err)
 	}
 	// After a large load, fold the aggregates' incremental rows together so
 	// the dashboard reads them at full speed.
