@@ -50,13 +50,16 @@ BENCHOUT    ?= bin/bench.out
 BENCHTABLE  ?= bin/bench.md
 BENCHSTORES ?= $(or $(TMPDIR),/tmp)/collate-analytics-bench
 BENCHSIZES  ?= 1000 20000 $(if $(filter 1,$(COLLATE_BENCH_LARGE)),200000)
+comma := ,
+space := $(subst ,, )
 bench: SHELL := /bin/bash
 bench: .SHELLFLAGS := -o pipefail -c
 bench: assets
 	@mkdir -p $(dir $(BENCHOUT)) $(dir $(BENCHTABLE))
 	@{ echo "machine: $$(nproc) CPUs,$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), $$(free -g | awk '/^Mem:/{print $$2}') GiB RAM, $$(go version | cut -d' ' -f3)"; \
 	   echo "load average at the start: $$(cut -d' ' -f1-3 /proc/loadavg)"; } | tee $(BENCHOUT)
-	COLLATE_BENCH_STORES=$(BENCHSTORES) $(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 180m ./ingest/ | tee -a $(BENCHOUT)
+	COLLATE_BENCH_SIZES=$(subst $(space),$(comma),$(strip $(BENCHSIZES))) COLLATE_BENCH_STORES=$(BENCHSTORES) \
+	  $(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 180m ./ingest/ | tee -a $(BENCHOUT)
 	COLLATE_BENCH_STORES=$(BENCHSTORES) $(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 180m ./analytics/ ./analytics/peer/ | tee -a $(BENCHOUT)
 	@for n in $(BENCHSIZES); do echo "size: $$n" | tee -a $(BENCHOUT); \
 	  COLLATE_BENCH_DB=$(BENCHSTORES)/demo-$$n-seed1.duckdb $(GO) test -run '^$$' -bench '^BenchmarkServer$$' -benchtime $(BENCHTIME) ./dashboard/ \

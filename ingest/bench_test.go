@@ -38,7 +38,23 @@ const (
 	benchBatch = 500 // reviews per Writer.Write, as the ingest command does
 )
 
-var benchSizes = []int{1_000, 20_000}
+// ingestSizes are the sizes measured: 1,000 and 20,000 reviews, or those
+// listed in COLLATE_BENCH_SIZES (for example 1000,20000,200000).
+func ingestSizes(b *testing.B) []int {
+	v := os.Getenv("COLLATE_BENCH_SIZES")
+	if v == "" {
+		return []int{1_000, 20_000}
+	}
+	var sizes []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			b.Fatalf("COLLATE_BENCH_SIZES=%q: %q is not a number of reviews", v, f)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
 
 // benchFiles returns the demo set of n reviews as files on disk, generating it
 // once into a cache under os.TempDir keyed by size, seed and the content of the
@@ -223,7 +239,7 @@ func ingestFiles(ctx context.Context, b *testing.B, v *ingest.Validator, w *inge
 // BenchmarkIngest measures files on disk → read → validate → Writer.Write →
 // Writer.Finish → Writer.Compact, the path of `collate ingest`.
 func BenchmarkIngest(b *testing.B) {
-	for _, n := range benchSizes {
+	for _, n := range ingestSizes(b) {
 		b.Run(fmt.Sprintf("reviews=%d", n), func(b *testing.B) {
 			files := benchFiles(b, n)
 			v, err := ingest.NewValidator(ingest.ValidatorOptions{})
@@ -345,7 +361,7 @@ var referenceSQL = []string{
 
 // BenchmarkReadJSONReference measures DuckDB's own bulk load of the same files.
 func BenchmarkReadJSONReference(b *testing.B) {
-	for _, n := range benchSizes {
+	for _, n := range ingestSizes(b) {
 		b.Run(fmt.Sprintf("reviews=%d", n), func(b *testing.B) {
 			files := benchFiles(b, n)
 			glob := filepath.Join(filepath.Dir(files[0]), "*.json")
