@@ -201,13 +201,8 @@ func mustAccServer(t *testing.T, o accOptions) *accServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sandbox, err := research.New(research.Options{Source: db, Audit: store, Worker: []string{os.Args[0]}, TempDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sandbox.Close() })
 	ao := o.limits
-	ao.Store, ao.Research, ao.Public = store, sandbox, o.public
+	ao.Store, ao.Public = store, o.public
 	// Tests send hundreds of requests from one address; TestRateAndBodyLimits
 	// sets tight limits of its own.
 	generous := func() *auth.Limiter {
@@ -222,6 +217,22 @@ func mustAccServer(t *testing.T, o accOptions) *accServer {
 	if ao.AccountLimiter == nil {
 		ao.AccountLimiter = generous()
 	}
+	writer := ingest.NewWriter(ingest.WriterOptions{DB: db})
+	var data dashboard.Analytics = newFake()
+	if o.demo {
+		mustLoad(t, writer, demoExports(t)...)
+		data = mustAnalytics(t, db, slog.New(slog.DiscardHandler))
+	}
+	ropts := research.Options{Source: db, Audit: store, Worker: []string{os.Args[0]}, TempDir: dir}
+	if real, ok := data.(*analytics.Store); ok {
+		ropts.Published = research.PublishedTables(real)
+	}
+	sandbox, err := research.New(ropts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sandbox.Close() })
+	ao.Research = sandbox
 	// The listener comes first: the OpenID redirect URL needs its address.
 	hs := httptest.NewUnstartedServer(nil)
 	scheme := "http"
@@ -239,12 +250,6 @@ func mustAccServer(t *testing.T, o accOptions) *accServer {
 	access, err := dashboard.NewAccess(ao)
 	if err != nil {
 		t.Fatal(err)
-	}
-	writer := ingest.NewWriter(ingest.WriterOptions{DB: db})
-	var data dashboard.Analytics = newFake()
-	if o.demo {
-		mustLoad(t, writer, demoExports(t)...)
-		data = mustAnalytics(t, db, slog.New(slog.DiscardHandler))
 	}
 	rec := &viewerRecorder{Analytics: data}
 	srv, err := dashboard.New(dashboard.Options{Analytics: rec, Writer: writer,

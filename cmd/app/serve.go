@@ -72,7 +72,7 @@ func runServe(ctx context.Context, r *runner) error {
 		return fmt.Errorf("find the collate binary for research workers: %w", err)
 	}
 	sandbox, err := research.New(research.Options{Source: db, Audit: accounts, Logger: r.log,
-		Worker: []string{exe, "research-worker"}})
+		Worker: []string{exe, "research-worker"}, Published: research.PublishedTables(store)})
 	if err != nil {
 		return err
 	}

@@ -245,17 +245,22 @@ func loadTable(ctx context.Context, b *sql.DB, t Table, reserved []curated) erro
 	if _, err := tx.ExecContext(ctx, `COMMENT ON TABLE `+t.Name+` IS '`+quote(t.Description)+`'`); err != nil {
 		return err
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+t.Name+` VALUES (`+strings.Join(marks, ", ")+`)`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	for i, row := range t.Rows {
-		if len(row) != len(t.Columns) {
-			return fmt.Errorf("published table %s: row %d has %d values for %d columns", t.Name, i, len(row), len(t.Columns))
+	// Many rows to a statement: one INSERT per row costs ten times as long.
+	const chunk = 256
+	row := "(" + strings.Join(marks, ", ") + ")"
+	args := make([]any, 0, chunk*len(t.Columns))
+	for start := 0; start < len(t.Rows); start += chunk {
+		rows := t.Rows[start:min(start+chunk, len(t.Rows))]
+		args = args[:0]
+		for i, r := range rows {
+			if len(r) != len(t.Columns) {
+				return fmt.Errorf("published table %s: row %d has %d values for %d columns", t.Name, start+i, len(r), len(t.Columns))
+			}
+			args = append(args, r...)
 		}
-		if _, err := ins.ExecContext(ctx, row...); err != nil {
-			return fmt.Errorf("published table %s: row %d: %w", t.Name, i, err)
+		q := `INSERT INTO ` + t.Name + ` VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(rows)), ", ")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("published table %s: rows %d to %d: %w", t.Name, start, start+len(rows)-1, err)
 		}
 	}
 	return tx.Commit()
