@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -608,5 +609,78 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadByJavaScript reads a Parquet export with docs/examples/read-export.mjs,
+// which uses hyparquet (a JavaScript Parquet reader from npm that shares no
+// code with DuckDB), and checks its answers against the store the export came
+// from. It needs node and the repository's npm packages (`npm ci`); without
+// them it skips, unless CI=true.
+func TestReadByJavaScript(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	must(t, err)
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(root, "node_modules", "hyparquet-compressors"))
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node and the npm packages are needed (run npm ci): %v", err)
+		}
+		t.Skipf("skipping: node and the npm packages are needed (run npm ci): %v", err)
+	}
+	dir := t.TempDir()
+	a := mustStore(t, filepath.Join(dir, "a.duckdb"))
+	es := exports(t, "J", []string{"ENG-NE-NCL", "ENG-LDN-CAM", "WLS-CV-CRF"}, 12)
+	mustWrite(t, a, es...)
+	v2 := *es[2]
+	v2.Episodes, v2.Patterns, v2.Recommendations = v2.Episodes[:1], nil, nil
+	mustWrite(t, a, &v2)
+	mustWithdraw(t, a, es[3].Review.ID)
+	export := filepath.Join(dir, "collate-export")
+	mustExport(t, a, export, federate.Parquet)
+
+	cmd := exec.Command(node, filepath.Join(root, "docs", "examples", "read-export.mjs"), export)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("node read-export.mjs: %v\n%s", err, stderr)
+	}
+	var got map[string][]string
+	must(t, json.Unmarshal(out, &got))
+	strs := func(q string) []string {
+		t.Helper()
+		rs, err := a.Query(q)
+		must(t, err)
+		defer rs.Close()
+		var out []string
+		for rs.Next() {
+			var s string
+			must(t, rs.Scan(&s))
+			out = append(out, s)
+		}
+		must(t, rs.Err())
+		return out
+	}
+	want := map[string][]string{
+		"reviews by nation, region and year": strs(`
+			SELECT nation || '|' || region || '|' || year || '|' || count(*) FROM reviews
+			WHERE status = 'current' GROUP BY nation, region, year ORDER BY 1`),
+		"problematic factors by region": strs(`
+			SELECT r.region || '|' || f.code || '|' || count(DISTINCT r.review_id)
+			FROM episode_factors f JOIN reviews r USING (review_key)
+			WHERE r.status = 'current' AND f.influence = 'made_problematic_more_likely'
+			GROUP BY r.region, f.code ORDER BY 1`),
+	}
+	if len(want["problematic factors by region"]) == 0 {
+		t.Fatal("the store has no problematic factors to compare")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("hyparquet reads the export differently (-store +export):\n%s", diff)
 	}
 }
