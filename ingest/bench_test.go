@@ -424,3 +424,55 @@ func BenchmarkReadJSONReference(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpload measures one upload as the server stores it: a single
+// review written through Writer.Write into a store that already holds a
+// demo collection, with its aggregates added in the same transaction.
+//
+//	go test -run '^$' -bench BenchmarkUpload -benchtime 50x ./ingest
+func BenchmarkUpload(b *testing.B) {
+	const base, most = 1_000, 1_000
+	if b.N > most {
+		b.Fatalf("at most %d uploads (-benchtime %dx)", most, most)
+	}
+	files := benchFiles(b, base+most)
+	v, err := ingest.NewValidator(ingest.ValidatorOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	db := benchStore(b)
+	defer db.Close()
+	bulk := ingest.NewWriter(ingest.WriterOptions{DB: db, Bulk: true})
+	ingestFiles(ctx, b, v, bulk, files[:base])
+	if _, err := bulk.Finish(ctx); err != nil {
+		b.Fatal(err)
+	}
+	items := make([]ingest.Item, b.N)
+	for i := range items {
+		data, err := os.ReadFile(files[base+i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := v.Validate(filepath.Base(files[base+i]), data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items[i] = ingest.Item{Export: e, Source: filepath.Base(files[base+i]), By: "bench"}
+	}
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db})
+	times := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		rs, err := w.Write(ctx, items[i:i+1])
+		if err != nil || rs[0].Outcome != ingest.Added {
+			b.Fatalf("upload %d: %v %v", i, err, rs)
+		}
+		times = append(times, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(times[(len(times)*95)/100].Microseconds())/1000, "p95-ms")
+}
