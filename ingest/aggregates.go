@@ -130,9 +130,6 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 		}
 	}
 	return fillAggregates(ctx, conn, `
-		CREATE OR REPLACE TEMP TABLE agg_scope AS
-		SELECT r.review_key, r.board, r.region, r.nation, r.year, r.kind, r.frame_id, r.frame_version,
-		       r.family_participation, r.stage_preliminary, r.stage_interim, r.stage_final
 		FROM reviews r JOIN agg_parts p ON r.board = p.board AND r.year = p.year AND r.kind = p.kind
 		WHERE r.status = 'current'`)
 }
@@ -160,23 +157,22 @@ func rebuildAggregates(ctx context.Context, conn *sql.Conn) error {
 			return fmt.Errorf("aggregates: clear %s: %w", t, err)
 		}
 	}
-	if err := fillAggregates(ctx, conn, `
-		CREATE OR REPLACE TEMP TABLE agg_scope AS
-		SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
-		       family_participation, stage_preliminary, stage_interim, stage_final
-		FROM reviews WHERE status = 'current'
-		ORDER BY frame_id, frame_version, nation, region, board, year, kind`); err != nil {
+	if err := fillAggregates(ctx, conn, `FROM reviews r WHERE r.status = 'current'`); err != nil {
 		return err
 	}
 	return compactAggregates(ctx, conn)
 }
 
-// fillAggregates creates temp.agg_scope (the current reviews of the
-// partitions being filled) with scopeSQL and adds their aggregates: each
-// statement fills temp.new_<table>, which is then appended to the table and,
-// rolled up, to its roll-up.
-func fillAggregates(ctx context.Context, conn *sql.Conn, scopeSQL string, args ...any) error {
-	if _, err := conn.ExecContext(ctx, scopeSQL, args...); err != nil {
+// fillAggregates creates temp.agg_scope, the reviews (aliased r) that from
+// selects, with args, and adds their aggregates: each statement fills
+// temp.new_<table>, which is then appended to the table and, rolled up, to
+// its roll-up.
+func fillAggregates(ctx context.Context, conn *sql.Conn, from string, args ...any) error {
+	if _, err := conn.ExecContext(ctx, `
+		CREATE OR REPLACE TEMP TABLE agg_scope AS
+		SELECT r.review_key, r.board, r.region, r.nation, r.year, r.kind, r.frame_id, r.frame_version,
+		       r.family_participation, r.stage_preliminary, r.stage_interim, r.stage_final
+		`+from, args...); err != nil {
 		return fmt.Errorf("aggregates: scope: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_scope`)
@@ -496,12 +492,9 @@ func addAggregates(ctx context.Context, conn *sql.Conn, keys []int64) error {
 		lo, hi = min(lo, k), max(hi, k)
 	}
 	return fillAggregates(ctx, conn, fmt.Sprintf(`
-		CREATE OR REPLACE TEMP TABLE agg_scope AS
-		SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
-		       family_participation, stage_preliminary, stage_interim, stage_final
-		FROM reviews
-		WHERE review_key BETWEEN %d AND %d AND status = 'current'
-		  AND review_key IN (SELECT unnest(?::BIGINT[]))`, lo, hi), keys)
+		FROM reviews r
+		WHERE r.review_key BETWEEN %d AND %d AND r.status = 'current'
+		  AND r.review_key IN (SELECT unnest(?::BIGINT[]))`, lo, hi), keys)
 }
 
 // aggKeyColumns is how many leading columns of each aggregate table identify

@@ -74,12 +74,7 @@ func finishLoading(ctx context.Context, db *sql.DB) (n int, fresh bool, err erro
 			return err
 		}
 		fresh = rows == 0
-		if err := fillAggregates(ctx, conn, `
-			CREATE OR REPLACE TEMP TABLE agg_scope AS
-			SELECT review_key, board, region, nation, year, kind, frame_id, frame_version,
-			       family_participation, stage_preliminary, stage_interim, stage_final
-			FROM reviews WHERE status = 'loading'
-			ORDER BY frame_id, frame_version, nation, region, board, year, kind`); err != nil {
+		if err := fillAggregates(ctx, conn, `FROM reviews r WHERE r.status = 'loading'`); err != nil {
 			return err
 		}
 		_, err = conn.ExecContext(ctx, `UPDATE reviews SET status = 'current' WHERE status = 'loading'`)
