@@ -38,6 +38,8 @@ func (s *Server) apiRoutes(api *gin.RouterGroup) {
 	api.GET("/recommendations", s.handle(s.apiRecommendations))
 	api.GET("/episodes", s.handle(s.apiEpisodes))
 	api.GET("/episodes.csv", s.handle(s.apiEpisodesCSV))
+	api.GET("/search/recommendations", s.handle(s.apiSearchRecommendations))
+	api.GET("/search/patterns", s.handle(s.apiSearchPatterns))
 	api.GET("/reviews", s.handle(s.apiReviews))
 	api.GET("/reviews/:id", s.handle(s.apiReview))
 	api.POST("/reviews", s.handle(s.handleAPIUpload))
@@ -279,9 +281,15 @@ func (s *Server) apiRecommendations(c *gin.Context) error {
 }
 
 func (s *Server) episodeQuery(p *params) analytics.EpisodeQuery {
+	return s.episodeQueryUpTo(p, 100)
+}
+
+// episodeQueryUpTo reads an episode query whose pages hold up to most rows
+// (more for a Parquet download).
+func (s *Server) episodeQueryUpTo(p *params, most int) analytics.EpisodeQuery {
 	q := analytics.EpisodeQuery{Tree: p.str("tree", trees...), Dim: p.str("dim", "influence", "adequacy", "nature", "priority"),
-		Value: p.str("value"), Adequacy: p.str("adequacy", "good", "problematic", "mixed", "not_judged"), Text: p.str("q"),
-		Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 100)}
+		Value: p.str("value"), Adequacy: p.str("adequacy", "good", "problematic", "mixed", "not_judged"), Text: p.text("q"),
+		Before: p.before(), Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, most)}
 	if codes := p.codes("code"); len(codes) > 0 {
 		q.Code = codes[0]
 		if q.Tree == "" {
@@ -294,14 +302,39 @@ func (s *Server) episodeQuery(p *params) analytics.EpisodeQuery {
 	return q
 }
 
+// apiEpisodes lists the episodes behind a figure as JSON, or with
+// format=csv or format=parquet as a download (Parquet pages hold up to
+// analytics.MaxDownloadRows episodes).
 func (s *Server) apiEpisodes(c *gin.Context) error {
-	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
+	return s.download(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, *Table, error) {
 		q := s.episodeQuery(p)
+		if p.err != nil {
+			return nil, nil, nil
+		}
+		eps, err := s.an.Episodes(c.Request.Context(), v, sel, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		return eps, episodeTable(eps), nil
+	}, func(x searcher, p *params, v analytics.Viewer, sel analytics.Selection) (*analytics.File, error) {
+		q := s.episodeQueryUpTo(p, analytics.MaxDownloadRows)
 		if p.err != nil {
 			return nil, nil
 		}
-		return s.an.Episodes(c.Request.Context(), v, sel, q)
+		return x.EpisodesParquet(c.Request.Context(), v, sel, q)
 	})
+}
+
+// episodeTable is a page of episodes as the CSV download gives them.
+func episodeTable(eps *analytics.EpisodePage) *Table {
+	t := &Table{ID: "episodes", Columns: []Column{{Label: "review_id"}, {Label: "version"}, {Label: "year"}, {Label: "board"}, {Label: "board_name"}, {Label: "kind"},
+		{Label: "episode"}, {Label: "title"}, {Label: "adequacy"}, {Label: "factors"}, {Label: "excerpt"}},
+		Provenance: provenanceLine(eps.Provenance) + pageNote(eps.Page, eps.Pages, eps.Total, eps.TotalExact)}
+	for _, e := range eps.Episodes {
+		t.Rows = append(t.Rows, Row{Cells: []Cell{textCell(e.ReviewID), intCell(e.Version), intCell(e.Year), textCell(e.Board), textCell(e.BoardName),
+			textCell(e.Kind), intCell(e.Number), textCell(e.Title), textCell(e.Adequacy), textCell(strings.Join(e.Factors, " ")), textCell(e.Excerpt)}})
+	}
+	return t
 }
 
 // apiEpisodesCSV downloads the episodes behind a figure, one page of up to
@@ -323,14 +356,7 @@ func (s *Server) apiEpisodesCSV(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	t := Table{Columns: []Column{{Label: "review_id"}, {Label: "version"}, {Label: "year"}, {Label: "board"}, {Label: "board_name"}, {Label: "kind"},
-		{Label: "episode"}, {Label: "title"}, {Label: "adequacy"}, {Label: "factors"}, {Label: "excerpt"}},
-		Provenance: provenanceLine(eps.Provenance) + " Page " + itoa(eps.Page) + " of " + itoa(eps.Pages) + "."}
-	for _, e := range eps.Episodes {
-		t.Rows = append(t.Rows, Row{Cells: []Cell{textCell(e.ReviewID), intCell(e.Version), intCell(e.Year), textCell(e.Board), textCell(e.BoardName),
-			textCell(e.Kind), intCell(e.Number), textCell(e.Title), textCell(e.Adequacy), textCell(strings.Join(e.Factors, " ")), textCell(e.Excerpt)}})
-	}
-	return writeCSV(c, "episodes.csv", t)
+	return writeCSV(c, "episodes.csv", *episodeTable(eps))
 }
 
 func (s *Server) apiReviews(c *gin.Context) error {

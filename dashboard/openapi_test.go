@@ -176,3 +176,51 @@ func indent(t *testing.T, b []byte) []byte {
 	out.WriteByte('\n')
 	return out.Bytes()
 }
+
+// TestOpenAPISearch checks the researchers' searches and downloads on a real
+// store against the document: the JSON shapes, and that the content types
+// the downloads answer with are the ones documented.
+func TestOpenAPISearch(t *testing.T) {
+	raw, _ := mustOpenAPI(t)
+	schema := mustSchemas(t, raw)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]json.RawMessage `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	f := mustFixture(t)
+	for _, tc := range []struct {
+		path, schema string
+	}{
+		{"/api/v1/search/recommendations?q=escalation&kind=1,2", "RecommendationPage"},
+		{"/api/v1/search/recommendations?collection=ENG-NE&pattern_type=P4", "RecommendationPage"},
+		{"/api/v1/search/patterns?q=work", "PatternPage"},
+		{"/api/v1/search/patterns?code=P4&nature=unsafe", "PatternPage"},
+		{"/api/v1/episodes?q=school", "EpisodePage"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := f.get(t, tc.path)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.StatusCode, truncate(body, 500))
+			}
+			validate(t, schema(tc.schema), body)
+			p := strings.TrimPrefix(tc.path[:strings.Index(tc.path, "?")], "/api/v1")
+			documented := doc.Paths[p]["get"].Responses["200"].Content
+			for _, format := range []string{"csv", "parquet"} {
+				resp, _ := f.get(t, tc.path+"&format="+format)
+				ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("format=%s: status %d", format, resp.StatusCode)
+				}
+				if _, ok := documented[ct]; !ok {
+					t.Errorf("format=%s answers %s, which openapi.json does not document for %s", format, ct, p)
+				}
+			}
+		})
+	}
+}
