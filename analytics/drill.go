@@ -503,6 +503,12 @@ func screenText(s string) string {
 	return strings.Join(words, " ")
 }
 
+// The review list. Its total and its place, year and kind facets come from
+// agg_totals when the list is filtered only by collection, years and kinds;
+// its page is then read a year at a time (the list is ordered by year, newest
+// first, then by review ID), so only the reviews of the years on the page are
+// sorted. Words and agencies need the reviews themselves. The agencies facet
+// always reads the reviews' agency lists: no aggregate keeps them.
 func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQuery) (*ReviewPage, error) {
 	sc, err := s.resolve(ctx, v, sel)
 	if err != nil {
@@ -524,11 +530,12 @@ func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQu
 		where += " AND list_has_any(r.agencies, ?::VARCHAR[])"
 		args = append(args, q.Agencies)
 	}
-	if t := strings.TrimSpace(q.Text); t != "" {
-		if utf8.RuneCountInString(t) > 200 {
+	text := strings.TrimSpace(q.Text)
+	if text != "" {
+		if utf8.RuneCountInString(text) > 200 {
 			return nil, errs.E(errs.Invalid, "search text is longer than 200 characters")
 		}
-		for _, w := range strings.Fields(t) {
+		for _, w := range strings.Fields(text) {
 			where += ` AND (r.review_id ILIKE ? ESCAPE '\' OR array_to_string(r.questions, ' ') ILIKE ? ESCAPE '\'
 				OR EXISTS (SELECT 1 FROM recommendations x WHERE x.review_key = r.review_key AND x.text ILIKE ? ESCAPE '\'))`
 			pat := "%" + likeEscape(w) + "%"
@@ -536,95 +543,176 @@ func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQu
 		}
 	}
 	out := &ReviewPage{Provenance: sc.prov, Collection: sc.coll, Page: page, PerPage: perPage, Reviews: []ReviewSummary{}}
-	cte := `WITH m AS (SELECT * FROM reviews r WHERE ` + where + `)`
-	if err := s.db.QueryRowContext(ctx, cte+` SELECT count(*) FROM m`, args...).Scan(&out.Total); err != nil {
-		return nil, wrapDB(ctx, err, "count reviews")
-	}
-	out.Pages = (out.Total + perPage - 1) / perPage
-	rows, err := s.db.QueryContext(ctx, cte+`
-		SELECT review_id, version, board, region, nation, kind, year, agencies, n_episodes, n_patterns, n_recommendations,
-		       family_participation, frame_id || '@' || frame_version
-		FROM m ORDER BY year DESC, review_id LIMIT ? OFFSET ?`, append(args, perPage, (page-1)*perPage)...)
-	if err != nil {
-		return nil, wrapDB(ctx, err, "list reviews")
-	}
-	for rows.Next() {
-		var x ReviewSummary
-		var ag []any
-		if err := rows.Scan(&x.ID, &x.Version, &x.Board, &x.Region, &x.Nation, &x.Kind, &x.Year, &ag, &x.Episodes,
-			&x.Patterns, &x.Recommendations, &x.FamilyParticipation, &x.Frame); err != nil {
-			rows.Close()
-			return nil, wrapDB(ctx, err, "list reviews")
-		}
-		x.Agencies = anyStrings(ag)
-		if n, ok := s.geo.lookup(x.Board); ok {
-			x.BoardName = n.name
-		}
-		out.Reviews = append(out.Reviews, x)
-	}
-	rows.Close()
-	// Facets over the matching reviews.
-	facet := func(expr string, label func(string) string) ([]FacetValue, error) {
-		rows, err := s.db.QueryContext(ctx, cte+` SELECT v, count(*) FROM (SELECT `+expr+` AS v FROM m) GROUP BY v ORDER BY count(*) DESC, v LIMIT 500`, args...)
-		if err != nil {
-			return nil, wrapDB(ctx, err, "facets")
-		}
-		defer rows.Close()
-		out := []FacetValue{}
-		for rows.Next() {
-			var f FacetValue
-			var v any
-			if err := rows.Scan(&v, &f.Count); err != nil {
-				return nil, wrapDB(ctx, err, "facets")
-			}
-			f.Value = strings.TrimSpace(strings.Trim(strings.ReplaceAll(stringOf(v), "\n", " "), "\""))
-			f.Label = f.Value
-			if label != nil {
-				f.Label = label(f.Value)
-			}
-			out = append(out, f)
-		}
-		return out, wrapRowsErr(ctx, rows.Err(), "facets")
-	}
 	name := func(code string) string {
 		if n, ok := s.geo.lookup(code); ok {
 			return n.name
 		}
 		return code
 	}
-	var ferr error
-	get := func(expr string, label func(string) string) []FacetValue {
-		if ferr != nil {
-			return nil
+	// Counts by place, year and kind: from the aggregates or the reviews.
+	counts := map[string]map[string]int{"nation": {}, "region": {}, "board": {}, "year": {}, "kind": {}}
+	if text == "" && len(q.Agencies) == 0 && !sc.byAgency() {
+		aw, aargs := sc.filter(s.geo, true)
+		inColl, cargs := s.collectionCond(sc)
+		aw += inColl
+		aargs = append(aargs, cargs...)
+		if len(q.Kinds) > 0 {
+			aw += " AND list_contains(?::VARCHAR[], kind)"
+			aargs = append(aargs, q.Kinds)
 		}
-		f, err := facet(expr, label)
-		ferr = err
-		return f
+		rows, err := s.db.QueryContext(ctx, `SELECT nation, region, board, year, kind, sum(reviews)::BIGINT FROM agg_totals WHERE `+aw+
+			` GROUP BY ALL HAVING sum(reviews) > 0`, aargs...)
+		if err != nil {
+			return nil, wrapDB(ctx, err, "count reviews")
+		}
+		for rows.Next() {
+			var nation, region, board, kind string
+			var year, n int
+			if err := rows.Scan(&nation, &region, &board, &year, &kind, &n); err != nil {
+				rows.Close()
+				return nil, wrapDB(ctx, err, "count reviews")
+			}
+			counts["nation"][nation] += n
+			counts["region"][region] += n
+			counts["board"][board] += n
+			counts["year"][strconv.Itoa(year)] += n
+			counts["kind"][kind] += n
+			out.Total += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrapDB(ctx, err, "count reviews")
+		}
+	} else {
+		rows, err := s.db.QueryContext(ctx, `SELECT CASE WHEN grouping(nation) = 0 THEN 'nation' WHEN grouping(region) = 0 THEN 'region'
+			WHEN grouping(board) = 0 THEN 'board' WHEN grouping(year) = 0 THEN 'year' ELSE 'kind' END,
+			coalesce(nation, region, board, year::VARCHAR, kind), count(*)
+			FROM reviews r WHERE `+where+` GROUP BY GROUPING SETS ((nation), (region), (board), (year), (kind))`, args...)
+		if err != nil {
+			return nil, wrapDB(ctx, err, "count reviews")
+		}
+		for rows.Next() {
+			var dim, val string
+			var n int
+			if err := rows.Scan(&dim, &val, &n); err != nil {
+				rows.Close()
+				return nil, wrapDB(ctx, err, "count reviews")
+			}
+			counts[dim][val] += n
+			if dim == "nation" {
+				out.Total += n
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrapDB(ctx, err, "count reviews")
+		}
+	}
+	out.Pages = (out.Total + perPage - 1) / perPage
+	// The page: a year at a time, newest first, passing over the years
+	// before it by their counts.
+	years := make([]int, 0, len(counts["year"]))
+	for y := range counts["year"] {
+		n, _ := strconv.Atoi(y)
+		years = append(years, n)
+	}
+	slices.Sort(years)
+	slices.Reverse(years)
+	skip := (page - 1) * perPage
+	var keys []int64
+	for _, y := range years {
+		n := counts["year"][strconv.Itoa(y)]
+		if skip >= n {
+			skip -= n
+			continue
+		}
+		need := perPage - len(keys)
+		rows, err := s.db.QueryContext(ctx, `SELECT review_key FROM reviews r WHERE `+where+` AND r.year = ? ORDER BY review_id LIMIT ? OFFSET ?`,
+			append(append([]any{}, args...), y, need, skip)...)
+		if err != nil {
+			return nil, wrapDB(ctx, err, "list reviews")
+		}
+		for rows.Next() {
+			var k int64
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, wrapDB(ctx, err, "list reviews")
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrapDB(ctx, err, "list reviews")
+		}
+		skip = 0
+		if len(keys) >= perPage {
+			break
+		}
+	}
+	if len(keys) > 0 {
+		lo, hi := slices.Min(keys), slices.Max(keys)
+		rows, err := s.db.QueryContext(ctx, `
+			SELECT review_id, version, board, region, nation, kind, year, agencies, n_episodes, n_patterns, n_recommendations,
+			       family_participation, frame_id || '@' || frame_version
+			FROM reviews WHERE review_key BETWEEN ? AND ? AND list_contains(?::BIGINT[], review_key)
+			ORDER BY year DESC, review_id`, lo, hi, keys)
+		if err != nil {
+			return nil, wrapDB(ctx, err, "list reviews")
+		}
+		for rows.Next() {
+			var x ReviewSummary
+			var ag []any
+			if err := rows.Scan(&x.ID, &x.Version, &x.Board, &x.Region, &x.Nation, &x.Kind, &x.Year, &ag, &x.Episodes,
+				&x.Patterns, &x.Recommendations, &x.FamilyParticipation, &x.Frame); err != nil {
+				rows.Close()
+				return nil, wrapDB(ctx, err, "list reviews")
+			}
+			x.Agencies = anyStrings(ag)
+			x.BoardName = name(x.Board)
+			out.Reviews = append(out.Reviews, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrapDB(ctx, err, "list reviews")
+		}
+	}
+	// Agencies: from the reviews' lists.
+	agencies := map[string]int{}
+	rows, err := s.db.QueryContext(ctx, `SELECT v, count(*) FROM (SELECT unnest(agencies) AS v FROM reviews r WHERE `+where+`) GROUP BY v`, args...)
+	if err != nil {
+		return nil, wrapDB(ctx, err, "facets")
+	}
+	for rows.Next() {
+		var v string
+		var n int
+		if err := rows.Scan(&v, &n); err != nil {
+			rows.Close()
+			return nil, wrapDB(ctx, err, "facets")
+		}
+		agencies[strings.TrimSpace(strings.Trim(strings.ReplaceAll(v, "\n", " "), "\""))] += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(ctx, err, "facets")
+	}
+	facet := func(m map[string]int, label func(string) string) []FacetValue {
+		out := facetValues(m, label)
+		if len(out) > 500 {
+			out = out[:500]
+		}
+		return out
 	}
 	out.Facets = ReviewFacets{
-		Nations:  get("nation", name),
-		Regions:  get("region", name),
-		Boards:   get("board", name),
-		Years:    get("year::VARCHAR", nil),
-		Kinds:    get("kind", nil),
-		Agencies: get("unnest(agencies)", nil),
-	}
-	if ferr != nil {
-		return nil, ferr
+		Nations:  facet(counts["nation"], name),
+		Regions:  facet(counts["region"], name),
+		Boards:   facet(counts["board"], name),
+		Years:    facet(counts["year"], nil),
+		Kinds:    facet(counts["kind"], nil),
+		Agencies: facet(agencies, nil),
 	}
 	return out, nil
 }
 
-func stringOf(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
 
 func anyStrings(xs []any) []string {
 	out := []string{}

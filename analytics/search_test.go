@@ -426,3 +426,73 @@ func mustJSONRow(t *testing.T, db *sql.DB, q string, args ...any) string {
 	}
 	return s
 }
+
+// TestReviewList checks the review list, read from the aggregates a year at
+// a time, against plain SQL over the reviews: the pages in order, the total
+// and every facet.
+func TestReviewList(t *testing.T) {
+	s, db := searchStore(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, coll string
+		q          ReviewQuery
+		cond       string
+		args       []any
+	}{
+		{"UK", UK, ReviewQuery{}, "true", nil},
+		{"region", "ENG-NE", ReviewQuery{}, "region = 'ENG-NE'", nil},
+		{"board", "ENG-NE-NCL", ReviewQuery{}, "board = 'ENG-NE-NCL'", nil},
+		{"kinds", "ENG", ReviewQuery{Kinds: []string{"routine", "positive"}}, "nation = 'ENG' AND kind IN ('routine', 'positive')", nil},
+		{"agency", UK, ReviewQuery{Agencies: []string{"Police"}}, "list_contains(agencies, 'Police')", nil},
+		{"words", UK, ReviewQuery{Text: "escalation"}, `EXISTS (SELECT 1 FROM recommendations x WHERE x.review_key = reviews.review_key AND x.text ILIKE '%escalation%')
+			OR review_id ILIKE '%escalation%' OR array_to_string(questions, ' ') ILIKE '%escalation%'`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			where := "status = 'current' AND (" + c.cond + ")"
+			want := mustStrings(t, db, `SELECT review_id FROM reviews WHERE `+where+` ORDER BY year DESC, review_id`, c.args...)
+			if len(want) == 0 {
+				t.Fatal("nothing to list")
+			}
+			var got []string
+			var first *ReviewPage
+			for page := 1; page <= 100; page++ {
+				q := c.q
+				q.Page, q.PerPage = page, 9
+				p, err := s.Reviews(ctx, admin, Selection{Collection: c.coll}, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = p
+				}
+				for _, r := range p.Reviews {
+					got = append(got, r.ID)
+				}
+				if page >= p.Pages {
+					break
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("pages (-SQL +list):\n%s", diff)
+			}
+			if first.Total != len(want) {
+				t.Errorf("total %d, want %d", first.Total, len(want))
+			}
+			for _, f := range []struct {
+				name string
+				expr string
+				got  []FacetValue
+			}{
+				{"nations", "nation", first.Facets.Nations}, {"regions", "region", first.Facets.Regions}, {"boards", "board", first.Facets.Boards},
+				{"years", "year::VARCHAR", first.Facets.Years}, {"kinds", "kind", first.Facets.Kinds},
+				{"agencies", "unnest(agencies)", first.Facets.Agencies},
+			} {
+				want := mustStrings(t, db, `SELECT v || '=' || count(*) FROM (SELECT `+f.expr+` AS v FROM reviews WHERE `+where+`) GROUP BY v`, c.args...)
+				slices.Sort(want)
+				if diff := cmp.Diff(want, facetStrings(f.got)); diff != "" {
+					t.Errorf("%s (-SQL +facet):\n%s", f.name, diff)
+				}
+			}
+		})
+	}
+}
