@@ -8,7 +8,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/collate-project/collate/dashboard/auth"
 )
@@ -33,6 +38,10 @@ type testIdP struct {
 	client string
 	secret string
 
+	// consent makes the authorization endpoint show a page with a link
+	// back, instead of redirecting at once.
+	consent bool
+
 	mu    sync.Mutex
 	user  map[string]any // the claims of whoever signs in next
 	tweak func(claims map[string]any)
@@ -44,7 +53,11 @@ type idpCode struct {
 	claims                     map[string]any
 }
 
-func newTestIdP(t *testing.T) *testIdP {
+func newTestIdP(t *testing.T) *testIdP { return newTestIdPAt(t, "127.0.0.1:0") }
+
+// newTestIdPAt listens on addr: 127.0.0.2 makes the provider another site
+// than Collate on 127.0.0.1, as a council's provider is.
+func newTestIdPAt(t *testing.T, addr string) *testIdP {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -56,7 +69,14 @@ func newTestIdP(t *testing.T) *testIdP {
 	mux.HandleFunc("GET /jwks", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
-	p.srv = httptest.NewServer(mux)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.srv = httptest.NewUnstartedServer(mux)
+	p.srv.Listener.Close()
+	p.srv.Listener = ln
+	p.srv.Start()
 	t.Cleanup(p.srv.Close)
 	return p
 }
@@ -117,6 +137,14 @@ func (p *testIdP) authorize(w http.ResponseWriter, r *http.Request) {
 	v.Set("code", code)
 	v.Set("state", q.Get("state"))
 	back.RawQuery = v.Encode()
+	if p.consent {
+		// A page of the provider's own: following its link is a navigation
+		// that another site starts, as after typing a password there.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>Test Council ID</title><link rel="icon" href="data:,"><main><a id="continue" href="%s">Continue to Collate</a></main></html>`,
+			html.EscapeString(back.String()))
+		return
+	}
 	http.Redirect(w, r, back.String(), http.StatusFound)
 }
 
@@ -435,4 +463,83 @@ func TestOIDCConfigChecked(t *testing.T) {
 			t.Errorf("the error does not mention %q: %v", want, err)
 		}
 	}
+}
+
+// TestBrowserOIDC signs in through the provider in headless Chromium, as a
+// person would: the button on the sign-in page, the provider on another site
+// (127.0.0.2), and back. The pending sign-in's cookie must survive that
+// cross-site return, which is why it is SameSite=Lax and not Strict.
+func TestBrowserOIDC(t *testing.T) {
+	requireBrowser(t)
+	axe := mustAxe(t)
+	idp := newTestIdPAt(t, "127.0.0.2:0")
+	idp.consent = true
+	s := mustAccServer(t, accOptions{oidc: idp.config()})
+	u, _ := url.Parse(s.url)
+	b := mustBrowser(t, u.Host)
+	idpHost := strings.TrimPrefix(idp.issuer(), "http://")
+	check := func(t *testing.T) {
+		t.Helper()
+		for _, p := range b.rec.problems() {
+			if !strings.Contains(p, idpHost) { // the trip to the provider is the point
+				t.Error(p)
+			}
+		}
+		for _, v := range b.axeViolations(t, axe) {
+			t.Errorf("axe: %s", v)
+		}
+	}
+	t.Run("the sign-in page offers the provider", func(t *testing.T) {
+		b.rec.reset()
+		b.open(t, s.url+"/trends")
+		if got := eval[string](t, b, `(document.getElementById('oidc-sign-in') || {}).textContent || ''`); got != "Sign in with Test Council ID" {
+			t.Fatalf("button %q", got)
+		}
+		check(t)
+	})
+	t.Run("through the provider and back, signed in", func(t *testing.T) {
+		idp.signIn(map[string]any{"sub": "sub-nell", "preferred_username": "nell", "groups": []string{"ne-analysts"}}, nil)
+		b.rec.reset()
+		eval[bool](t, b, `document.getElementById('oidc-sign-in').click(); true`)
+		atProvider(t, b)
+		b.waitPath(t, "/trends")
+		b.settle(t)
+		b.open(t, s.url+"/account")
+		if text := eval[string](t, b, `document.querySelector('main').textContent`); !strings.Contains(text, "nell") || !strings.Contains(text, "ENG-NE") {
+			t.Fatalf("account page after single sign-on: %.300s", text)
+		}
+		check(t)
+	})
+	t.Run("a user with no role is told so", func(t *testing.T) {
+		b.open(t, s.url+"/account")
+		eval[bool](t, b, `window.collateOldPage = true; document.querySelector('form[action="/logout"]').requestSubmit(); true`)
+		waitNewPage(t, b, "/login")
+		idp.signIn(map[string]any{"sub": "sub-uma", "preferred_username": "uma", "groups": []string{"finance"}}, nil)
+		b.rec.reset()
+		// The refusal is a 403 page, which Chromium also reports on the console.
+		b.rec.allow = func(u string, status int) bool { return strings.Contains(u, "/login/oidc/callback") && status == 403 }
+		b.rec.allowConsole = func(m chromedp.ConsoleMessage) bool { return strings.Contains(m.Text, "status of 403") }
+		eval[bool](t, b, `document.getElementById('oidc-sign-in').click(); true`)
+		atProvider(t, b)
+		b.waitPath(t, "/login/oidc/callback")
+		b.settle(t)
+		if text := eval[string](t, b, `document.getElementById('error-summary').textContent`); !strings.Contains(text, "has no role in Collate") {
+			t.Fatalf("refusal page: %.300s", text)
+		}
+		check(t)
+	})
+}
+
+// atProvider waits for the provider's page and follows its link back.
+func atProvider(t *testing.T, b *browser) {
+	t.Helper()
+	b.waitPath(t, "/authorize")
+	for range 100 {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const a = document.getElementById('continue'); if (!a) return false; a.click(); return true })()`))
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the provider's page has no link back")
 }

@@ -143,6 +143,7 @@ func NewOIDC(store *Store, cfg OIDCConfig) (*OIDC, error) {
 	if len(cfg.Rules) == 0 {
 		problems = append(problems, "no role rules (--oidc-role-map): nobody could sign in")
 	}
+	cfg.Rules = append([]RoleRule(nil), cfg.Rules...) // normalised below; the caller's stay as given
 	for i, r := range cfg.Rules {
 		sc, err := r.Scope.normalize(store.geo)
 		if err != nil {
