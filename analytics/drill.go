@@ -346,7 +346,7 @@ func (s *Store) episodesUpTo(ctx context.Context, v Viewer, sel Selection, q Epi
 			return n, wrapRowsErr(ctx, rows.Err(), "list episodes")
 		}}
 	if len(words) > 0 && most <= maxPerPage {
-		w.budget = s.textBudget() * int64(page)
+		w.budget = textBudget(ctx) * int64(page)
 	}
 	res, err := w.run()
 	if err != nil {

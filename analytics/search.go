@@ -149,11 +149,11 @@ type search struct {
 
 // searchBudget is the keys a text search reads per page: a download (pages
 // larger than a page on screen) reads them all.
-func (s *Store) searchBudget(most int) int64 {
+func searchBudget(ctx context.Context, most int) int64 {
 	if most > maxPerPage {
 		return 0
 	}
-	return s.textBudget()
+	return textBudget(ctx)
 }
 
 // searchPage is the page a search asks for.
@@ -482,7 +482,7 @@ func (s *Store) searchRecs(ctx context.Context, v Viewer, sel Selection, q Recom
 	}
 	cond, cargs := textCond(words, "r.review_key IS NULL", "x.text")
 	rcte, rargs := s.reviewCTE(sc)
-	x := search{sc: sc, what: "recommendations", words: words, budget: s.searchBudget(most), order: "rec_no",
+	x := search{sc: sc, what: "recommendations", words: words, budget: searchBudget(ctx, most), order: "rec_no",
 		dims: append(append([]string{}, facetDims...), "rec_kind", "level"),
 		hit: rcte + `, hit AS (SELECT x.review_key, x.rec_no, x.kind AS rec_kind, x.level, x.text, x.patterns,
 			r.review_id, r.version, r.board, r.year, r.kind AS review_kind
@@ -621,7 +621,7 @@ func (s *Store) searchPatterns(ctx context.Context, v Viewer, sel Selection, q P
 	}
 	cond, cargs := textCond(words, "r.review_key IS NULL", "coalesce(x.summary, '')", "coalesce(x.proposed, '')")
 	rcte, rargs := s.reviewCTE(sc)
-	x := search{sc: sc, what: "patterns", words: words, budget: s.searchBudget(most), order: "pattern_no",
+	x := search{sc: sc, what: "patterns", words: words, budget: searchBudget(ctx, most), order: "pattern_no",
 		dims: append(append([]string{}, facetDims...), "type_code", "nature"),
 		hit: rcte + `, hit AS (SELECT x.review_key, x.pattern_no, x.type_code, x.sub_code, x.proposed, x.nature, x.priority,
 			x.summary, x.episodes, r.review_id, r.version, r.board, r.year, r.kind AS review_kind

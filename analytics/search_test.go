@@ -69,13 +69,13 @@ func mustStrings(t *testing.T, db *sql.DB, q string, args ...any) []string {
 
 // allRecs pages through a search, following ContinueBefore where a page
 // stopped short, and lists what it found.
-func allRecs(t *testing.T, s *Store, v Viewer, sel Selection, q RecommendationQuery) ([]string, int) {
+func allRecs(ctx context.Context, t *testing.T, s *Store, v Viewer, sel Selection, q RecommendationQuery) ([]string, int) {
 	t.Helper()
 	got := []string{}
 	requests := 0
 	for page, before := 1, int64(0); ; {
 		q.Page, q.Before, q.PerPage = page, before, 7
-		p, err := s.SearchRecommendations(context.Background(), v, sel, q)
+		p, err := s.SearchRecommendations(ctx, v, sel, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,14 +111,13 @@ func TestSearchRecommendations(t *testing.T) {
 		{"a word found nowhere, small budget", "", "zebra", 16},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s.keyBudget = c.budget
-			defer func() { s.keyBudget = 0 }()
+			ctx := withKeyBudget(ctx, c.budget)
 			coll := c.region
 			if coll == "" {
 				coll = UK
 			}
 			want := naiveRecs(t, db, c.region, strings.Fields(c.text))
-			got, requests := allRecs(t, s, admin, Selection{Collection: coll}, RecommendationQuery{Text: c.text})
+			got, requests := allRecs(ctx, t, s, admin, Selection{Collection: coll}, RecommendationQuery{Text: c.text})
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("search found (-naive SQL +search):\n%s", diff)
 			}
@@ -279,10 +278,10 @@ func TestEpisodeTextSearch(t *testing.T) {
 		WHERE r.status = 'current' AND r.region = 'ENG-NE' AND (lower(e.title) LIKE '%school%' OR lower(e.description) LIKE '%school%')
 		ORDER BY r.review_key DESC, e.episode_no`)
 	for _, budget := range []int64{0, 8} {
-		s.keyBudget = budget
+		ctx := withKeyBudget(context.Background(), budget)
 		var got []string
 		for page, before, n := 1, int64(0), 0; n < 1000; n++ {
-			p, err := s.Episodes(context.Background(), neAnalyst, Selection{Collection: "ENG-NE"}, EpisodeQuery{Text: "SCHOOL", Page: page, PerPage: 5, Before: before})
+			p, err := s.Episodes(ctx, neAnalyst, Selection{Collection: "ENG-NE"}, EpisodeQuery{Text: "SCHOOL", Page: page, PerPage: 5, Before: before})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,7 +303,6 @@ func TestEpisodeTextSearch(t *testing.T) {
 			t.Errorf("budget %d (-naive SQL +search):\n%s", budget, diff)
 		}
 	}
-	s.keyBudget = 0
 }
 
 // readParquet saves a download and reads it back with DuckDB's read_parquet:

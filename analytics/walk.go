@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -79,23 +80,42 @@ func (w walk) run() (walked, error) {
 			width = min(width, w.budget-read)
 		}
 		lo := max(w.lo, hi-width+1)
-		n, err := w.count(lo, hi)
-		if err != nil {
-			return out, err
-		}
-		out.matched += n
-		if got < w.need {
-			if n <= skip {
-				skip -= n
-			} else {
-				k, err := w.list(lo, hi, w.need-got, skip)
-				if err != nil {
+		var n int
+		if got < w.need && skip == 0 {
+			// Nothing to pass over: list straight away. A window that
+			// does not fill the page has been counted by listing it.
+			want := w.need - got
+			k, err := w.list(lo, hi, want, 0)
+			if err != nil {
+				return out, err
+			}
+			got += k
+			n = k
+			if k == want && !w.known {
+				if n, err = w.count(lo, hi); err != nil {
 					return out, err
 				}
-				got += k
-				skip = 0
+			}
+		} else {
+			c, err := w.count(lo, hi)
+			if err != nil {
+				return out, err
+			}
+			n = c
+			if got < w.need {
+				if n <= skip {
+					skip -= n
+				} else {
+					k, err := w.list(lo, hi, w.need-got, skip)
+					if err != nil {
+						return out, err
+					}
+					got += k
+					skip = 0
+				}
 			}
 		}
+		out.matched += n
 		read += hi - lo + 1
 		hi = lo - 1
 		width *= 2
@@ -107,10 +127,20 @@ func (w walk) run() (walked, error) {
 	return out, nil
 }
 
+// budgetKey is the context key of a smaller budget, which tests set to walk
+// many windows over a small store.
+type budgetKey struct{}
+
+// withKeyBudget returns a context whose text searches read at most keys
+// review keys per page.
+func withKeyBudget(ctx context.Context, keys int64) context.Context {
+	return context.WithValue(ctx, budgetKey{}, keys)
+}
+
 // textBudget is the keys a text search reads per page asked for.
-func (s *Store) textBudget() int64 {
-	if s.keyBudget > 0 {
-		return s.keyBudget
+func textBudget(ctx context.Context) int64 {
+	if b, ok := ctx.Value(budgetKey{}).(int64); ok && b > 0 {
+		return b
 	}
 	return keyBudget
 }
