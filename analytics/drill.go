@@ -345,6 +345,9 @@ func (s *Store) episodesUpTo(ctx context.Context, v Viewer, sel Selection, q Epi
 			}
 			return n, wrapRowsErr(ctx, rows.Err(), "list episodes")
 		}}
+	if known {
+		w.width = firstWidth(minKey, maxKey, out.Total, skip, perPage)
+	}
 	if len(words) > 0 && most <= maxPerPage {
 		w.budget = textBudget(ctx) * int64(page)
 	}

@@ -242,6 +242,9 @@ func (s *Store) runSearch(ctx context.Context, x search, q searchPage, agg *aggS
 			}
 			return n, wrapRowsErr(ctx, rows.Err(), "list "+x.what)
 		}}
+	if agg != nil {
+		w.width = firstWidth(lo, hi, total, w.skip, w.need)
+	}
 	if len(x.words) > 0 {
 		w.budget = x.budget
 		if w.budget > 0 {

@@ -45,6 +45,8 @@ type walk struct {
 	// count): the walk ends with the page. Otherwise matches are counted on
 	// past the page up to countTo.
 	known bool
+	// width is the first window's width in keys; 0 for 1024.
+	width int64
 	// count counts the matches with keys in [lo, hi]; list appends up to
 	// limit of them, newest first, after passing over offset.
 	count func(lo, hi int64) (int, error)
@@ -67,6 +69,9 @@ func (w walk) run() (walked, error) {
 	got := 0
 	skip := w.skip
 	hi, width := w.hi, int64(1024)
+	if w.width > 0 {
+		width = w.width
+	}
 	var read int64
 	for hi >= w.lo {
 		if got >= w.need && (w.known || out.matched > w.skip+w.need+countTo) {
@@ -143,6 +148,17 @@ func textBudget(ctx context.Context) int64 {
 		return b
 	}
 	return keyBudget
+}
+
+// firstWidth guesses a first window that holds the page, from the matches
+// known to lie in the keys [lo, hi]: twice the keys that hold skip+need
+// matches at their average density, from 64 to 1024 keys.
+func firstWidth(lo, hi int64, total, skip, need int) int64 {
+	if total <= 0 {
+		return 0
+	}
+	w := 2 * int64(skip+need) * (hi - lo + 1) / int64(total)
+	return min(max(w, 64), 1024)
 }
 
 // searchWords splits search text into lower-case words; every word must
