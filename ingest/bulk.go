@@ -63,19 +63,21 @@ func finishLoading(ctx context.Context, db *sql.DB) (n int, fresh bool, err erro
 	}
 	defer conn.Close()
 	err = inTx(ctx, conn, func() error {
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM reviews WHERE status = 'loading'`).Scan(&n); err != nil {
+		chunks, total, err := loadingChunks(ctx, conn)
+		if err != nil || total == 0 {
 			return err
 		}
-		if n == 0 {
-			return nil
-		}
+		n = total
 		rows, err := aggRows(ctx, conn)
 		if err != nil {
 			return err
 		}
 		fresh = rows == 0
-		if err := fillAggregates(ctx, conn, `FROM reviews r WHERE r.status = 'loading'`); err != nil {
-			return err
+		for _, regions := range chunks {
+			if err := fillAggregates(ctx, conn, `FROM reviews r WHERE r.status = 'loading'
+				AND r.region IN (SELECT unnest(?::VARCHAR[]))`, regions); err != nil {
+				return err
+			}
 		}
 		_, err = conn.ExecContext(ctx, `UPDATE reviews SET status = 'current' WHERE status = 'loading'`)
 		return err
@@ -84,4 +86,41 @@ func finishLoading(ctx context.Context, db *sql.DB) (n int, fresh bool, err erro
 		return 0, false, fmt.Errorf("finish loading: %w", err)
 	}
 	return n, fresh, nil
+}
+
+// chunkReviews is about how many loading reviews one fill counts at a time.
+// A fill holds each episode's factor codes with their ancestors in memory (a
+// few hundred bytes a review), so counting 200,000 reviews at once would
+// need gigabytes; in chunks it needs a bounded amount, and costs the same.
+var chunkReviews = 25_000
+
+// loadingChunks groups the regions that have loading reviews, in order, into
+// chunks of about chunkReviews reviews. Every aggregate row, roll-ups
+// included, belongs to one region, so the chunks' rows never share a key and
+// counting them one chunk at a time leaves the aggregates as folded as
+// counting them at once.
+func loadingChunks(ctx context.Context, conn *sql.Conn) ([][]string, int, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT region, count(*) FROM reviews WHERE status = 'loading'
+		GROUP BY region ORDER BY min(frame_id), min(frame_version), min(nation), region`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("loading reviews: %w", err)
+	}
+	defer rows.Close()
+	var chunks [][]string
+	total, size := 0, 0
+	for rows.Next() {
+		var region string
+		var n int
+		if err := rows.Scan(&region, &n); err != nil {
+			return nil, 0, err
+		}
+		if len(chunks) == 0 || size+n > chunkReviews && size > 0 {
+			chunks = append(chunks, nil)
+			size = 0
+		}
+		chunks[len(chunks)-1] = append(chunks[len(chunks)-1], region)
+		size += n
+		total += n
+	}
+	return chunks, total, rows.Err()
 }
