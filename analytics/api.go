@@ -566,6 +566,10 @@ type ReviewQuery struct {
 	Text     string   `json:"text,omitempty"` // words in the review ID, questions or recommendations
 	Page     int      `json:"page,omitempty"`
 	PerPage  int      `json:"per_page,omitempty"`
+	// NoAgencyFacet leaves out the agencies facet, the one facet that reads
+	// every review of the collection (no aggregate keeps agencies): about
+	// 120 to 400 ms for the UK at 200,000 reviews.
+	NoAgencyFacet bool `json:"no_agency_facet,omitempty"`
 }
 
 // ReviewPage is one page of the review list with its facets.

@@ -679,25 +679,6 @@ func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQu
 			return nil, wrapDB(ctx, err, "list reviews")
 		}
 	}
-	// Agencies: from the reviews' lists.
-	agencies := map[string]int{}
-	rows, err := s.db.QueryContext(ctx, `SELECT v, count(*) FROM (SELECT unnest(agencies) AS v FROM reviews r WHERE `+where+`) GROUP BY v`, args...)
-	if err != nil {
-		return nil, wrapDB(ctx, err, "facets")
-	}
-	for rows.Next() {
-		var v string
-		var n int
-		if err := rows.Scan(&v, &n); err != nil {
-			rows.Close()
-			return nil, wrapDB(ctx, err, "facets")
-		}
-		agencies[strings.TrimSpace(strings.Trim(strings.ReplaceAll(v, "\n", " "), "\""))] += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(ctx, err, "facets")
-	}
 	facet := func(m map[string]int, label func(string) string) []FacetValue {
 		out := facetValues(m, label)
 		if len(out) > 500 {
@@ -705,13 +686,36 @@ func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQu
 		}
 		return out
 	}
+	// Agencies: from the reviews' lists, unless left out.
+	var agencyFacet []FacetValue
+	if !q.NoAgencyFacet {
+		agencies := map[string]int{}
+		rows, err := s.db.QueryContext(ctx, `SELECT v, count(*) FROM (SELECT unnest(agencies) AS v FROM reviews r WHERE `+where+`) GROUP BY v`, args...)
+		if err != nil {
+			return nil, wrapDB(ctx, err, "facets")
+		}
+		for rows.Next() {
+			var v string
+			var n int
+			if err := rows.Scan(&v, &n); err != nil {
+				rows.Close()
+				return nil, wrapDB(ctx, err, "facets")
+			}
+			agencies[strings.TrimSpace(strings.Trim(strings.ReplaceAll(v, "\n", " "), "\""))] += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrapDB(ctx, err, "facets")
+		}
+		agencyFacet = facet(agencies, nil)
+	}
 	out.Facets = ReviewFacets{
 		Nations:  facet(counts["nation"], name),
 		Regions:  facet(counts["region"], name),
 		Boards:   facet(counts["board"], name),
 		Years:    facet(counts["year"], nil),
 		Kinds:    facet(counts["kind"], nil),
-		Agencies: facet(agencies, nil),
+		Agencies: agencyFacet,
 	}
 	return out, nil
 }

@@ -363,6 +363,9 @@ func (s *Server) apiReviews(c *gin.Context) error {
 	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
 		q := analytics.ReviewQuery{Kinds: c.QueryArray("kind"), Agencies: c.QueryArray("agency"), Text: p.str("q"),
 			Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 100)}
+		if c.Query("agency_facet") != "" {
+			q.NoAgencyFacet = !p.bool("agency_facet")
+		}
 		if p.err != nil {
 			return nil, nil
 		}

@@ -34,6 +34,10 @@ type reviewsPage struct {
 	Pager   pager
 	Table   *Table
 	CSVHref string
+	// AgenciesHref shows the agencies facet when it is left out;
+	// KeepAgencies keeps it shown when the form is sent again.
+	AgenciesHref string
+	KeepAgencies bool
 }
 
 func (s *Server) reviewQuery(c *gin.Context) (analytics.ReviewQuery, error) {
@@ -59,7 +63,15 @@ func (s *Server) handleReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	// The agencies facet reads every review of the collection (no aggregate
+	// keeps agencies): a board's list shows it, wider lists on request.
+	_, board := s.geo.Board(r.sel.Collection)
+	q.NoAgencyFacet = !board && len(q.Agencies) == 0 && c.Query("facet") != "agencies"
 	vm := reviewsPage{Base: s.base(c, "Reviews"), Text: q.Text}
+	if q.NoAgencyFacet {
+		vm.AgenciesHref = withQuery(c.Request.URL.Path, c.Request.URL.Query(), "facet", "agencies")
+	}
+	vm.KeepAgencies = c.Query("facet") == "agencies"
 	rp, err := s.an.Reviews(c.Request.Context(), r.v, r.sel, q)
 	if vm.Note, err = s.soft(c, "reviews", err); err != nil {
 		return err
@@ -78,6 +90,9 @@ func (s *Server) handleReviews(c *gin.Context) error {
 		}
 		if q.Text != "" {
 			keep = append(keep, "q", q.Text)
+		}
+		if c.Query("facet") == "agencies" {
+			keep = append(keep, "facet", "agencies")
 		}
 		vm.Pager = r.pager(rp.Page, rp.Pages, keep...)
 		place := func(label string, vs []analytics.FacetValue) facet {
