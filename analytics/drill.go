@@ -720,7 +720,6 @@ func (s *Store) reviews(ctx context.Context, v Viewer, sel Selection, q ReviewQu
 	return out, nil
 }
 
-
 func anyStrings(xs []any) []string {
 	out := []string{}
 	for _, x := range xs {
