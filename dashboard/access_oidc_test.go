@@ -46,6 +46,11 @@ type testIdP struct {
 	user  map[string]any // the claims of whoever signs in next
 	tweak func(claims map[string]any)
 	codes map[string]idpCode
+	// hide names claims given only at the userinfo endpoint, not in the ID
+	// token; infoTweak spoils the userinfo answer.
+	hide      []string
+	infoTweak func(claims map[string]any)
+	access    map[string]map[string]any // access token → userinfo claims
 }
 
 type idpCode struct {
@@ -63,12 +68,13 @@ func newTestIdPAt(t *testing.T, addr string) *testIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &testIdP{t: t, key: key, client: "collate-test", secret: "idp client secret for tests", codes: map[string]idpCode{}}
+	p := &testIdP{t: t, key: key, client: "collate-test", secret: "idp client secret for tests", codes: map[string]idpCode{}, access: map[string]map[string]any{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET /jwks", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("GET /userinfo", p.userinfo)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -97,13 +103,32 @@ func (p *testIdP) config() *auth.OIDCConfig {
 func (p *testIdP) signIn(claims map[string]any, tweak func(map[string]any)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.user, p.tweak = claims, tweak
+	p.user, p.tweak, p.hide, p.infoTweak = claims, tweak, nil, nil
+}
+
+// viaUserInfo makes the next sign-in's hidden claims come from the userinfo
+// endpoint only, spoiled by tweak if set.
+func (p *testIdP) viaUserInfo(hide []string, tweak func(map[string]any)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hide, p.infoTweak = hide, tweak
+}
+
+func (p *testIdP) userinfo(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	claims, ok := p.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	p.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+		return
+	}
+	writeJSON(w, http.StatusOK, claims)
 }
 
 func (p *testIdP) discovery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer": p.issuer(), "authorization_endpoint": p.issuer() + "/authorize", "token_endpoint": p.issuer() + "/token",
-		"jwks_uri": p.issuer() + "/jwks", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
+		"jwks_uri": p.issuer() + "/jwks", "userinfo_endpoint": p.issuer() + "/userinfo", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"}, "code_challenge_methods_supported": []string{"S256"},
 	})
 }
@@ -181,7 +206,21 @@ func (p *testIdP) token(w http.ResponseWriter, r *http.Request) {
 	if tweak != nil {
 		tweak(claims)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": randomHex(p.t, 16), "token_type": "Bearer", "expires_in": 300,
+	info := map[string]any{}
+	for k, v := range c.claims {
+		info[k] = v
+	}
+	p.mu.Lock()
+	for _, k := range p.hide {
+		delete(claims, k)
+	}
+	if p.infoTweak != nil {
+		p.infoTweak(info)
+	}
+	at := randomHex(p.t, 16)
+	p.access[at] = info
+	p.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": 300,
 		"id_token": p.sign(claims)})
 }
 
@@ -321,6 +360,29 @@ func TestOIDCSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("groups from the userinfo endpoint", func(t *testing.T) {
+		idp.signIn(person("gus", "ne-analysts"), nil)
+		idp.viaUserInfo([]string{"groups"}, nil)
+		if resp, body := s.client(t).oidcSignIn("/", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%d %.300s", resp.StatusCode, body)
+		}
+		u, err := s.store.User(ctx, "gus")
+		if err != nil || u.Scope != (auth.Scope{Role: auth.RoleRegionalAnalyst, Region: "ENG-NE"}) {
+			t.Fatalf("gus: %+v %v", u.Scope, err)
+		}
+	})
+	t.Run("refused: userinfo about someone else", func(t *testing.T) {
+		idp.signIn(person("hal", "collate-admins"), nil)
+		idp.viaUserInfo([]string{"groups"}, func(c map[string]any) { c["sub"] = "sub-someone-else" })
+		resp, body := s.client(t).oidcSignIn("/", nil)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "userinfo is about someone else") {
+			t.Fatalf("%d %.500s", resp.StatusCode, body)
+		}
+		if _, err := s.store.User(ctx, "hal"); err == nil {
+			t.Fatal("the account was created")
+		}
+	})
+
 	refusals := []struct {
 		name   string
 		claims map[string]any
@@ -395,9 +457,10 @@ func TestOIDCSignIn(t *testing.T) {
 				}
 			}
 		}
-		// Seven sign-ins; the provider-error refusal never reaches Finish.
-		if ok != 7 || denied != len(refusals)-1 {
-			t.Fatalf("audited oidc sign-ins: %d ok, %d denied; want 7 and %d", ok, denied, len(refusals)-1)
+		// Eight sign-ins; the provider-error refusal never reaches Finish,
+		// and the userinfo refusal comes on top of the table.
+		if ok != 8 || denied != len(refusals) {
+			t.Fatalf("audited oidc sign-ins: %d ok, %d denied; want 8 and %d", ok, denied, len(refusals))
 		}
 		adds, err := s.store.AuditLog(ctx, auth.AuditFilter{Action: auth.ActionUserAdd, Actor: "olga"})
 		if err != nil || len(adds) != 1 || adds[0].Detail["via"] != "oidc" || adds[0].Detail["subject"] != "sub-olga" {

@@ -198,6 +198,16 @@ func (o *OIDC) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerif
 	return o.oauth, o.verifier, nil
 }
 
+// userInfoURL is the provider's userinfo endpoint, if it has one.
+func (o *OIDC) userInfoURL() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.provider == nil {
+		return ""
+	}
+	return o.provider.UserInfoEndpoint()
+}
+
 // PendingOIDC is a sign-in between the redirect to the provider and its
 // answer. The browser keeps it sealed in a cookie.
 type PendingOIDC struct {
@@ -327,6 +337,28 @@ func (o *OIDC) identify(ctx context.Context, p PendingOIDC, code, state string) 
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		return fail("the ID token's claims could not be read")
+	}
+	// Some providers keep groups (or even the user name) out of the ID
+	// token and give them at the userinfo endpoint instead.
+	if (claimAt(claims, o.cfg.RolesClaim) == nil || claimAt(claims, o.cfg.UsernameClaim) == nil) && o.userInfoURL() != "" {
+		info, err := o.provider.UserInfo(oidc.ClientContext(ctx, o.cfg.HTTPClient), oauth2.StaticTokenSource(tok))
+		if err != nil {
+			o.store.log.Warn("oidc userinfo", "error", err)
+			return fail("the provider's userinfo endpoint did not answer")
+		}
+		// The answer must be about the same person (OpenID Connect Core 5.3.2).
+		if info.Subject != idt.Subject {
+			return fail("the provider's userinfo is about someone else")
+		}
+		var more map[string]any
+		if err := info.Claims(&more); err != nil {
+			return fail("the provider's userinfo could not be read")
+		}
+		for k, v := range more {
+			if _, ok := claims[k]; !ok {
+				claims[k] = v
+			}
+		}
 	}
 	name, _ := claimAt(claims, o.cfg.UsernameClaim).(string)
 	id.Email, _ = claims["email"].(string)
