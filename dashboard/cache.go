@@ -5,151 +5,252 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/collate-project/collate/analytics"
+	"github.com/collate-project/collate/ingest/errs"
 )
 
 // cache keeps recent analytics results so that a page asking for the same
 // figures again, or several pages sharing a figure, do not recompute them.
-// Entries are keyed by the method, the viewer and every argument, so a
-// result is only ever handed to the viewer it was computed for, with its
-// suppression. Every write goes through this server's ingest.Writer (DuckDB
-// lets one process open the store for writing), and each stored upload
-// clears the cache, so a cached figure is never older than the data.
+// Entries are keyed by the method, the viewer's role and scope and every
+// argument, so a result is only ever handed to a viewer with the same rights
+// as the one it was computed for, with its suppression. Every write goes
+// through this server's ingest.Writer (DuckDB lets one process open the store
+// for writing), and each stored upload clears the cache, so a cached figure
+// is never older than the data.
+//
+// Under load the cache also shapes the work sent to DuckDB:
+//
+//   - Concurrent requests for the same result share one computation
+//     (single flight), so fifty readers missing the same key after an upload
+//     cost one query, not fifty.
+//   - At most slots computations run at once; the rest wait their turn.
+//     DuckDB's queries share the machine's cores with each other, the ingest
+//     writer and the server's own work, and fifty queries at once finish no
+//     sooner than fifty in turn; a bounded number keeps answers from the
+//     cache, and the writer, from queueing behind them for the CPU.
+//   - Answers that are the same until the data changes (a refusal, a review
+//     that is not there, a question that is not valid) are kept like results.
 type cache struct {
-	next Analytics
-	max  int
+	next    Analytics
+	max     int
+	slots   chan struct{}
+	metrics *Metrics
 
 	mu      sync.Mutex
 	entries map[string]*list.Element
 	lru     *list.List // front is most recent
-	gen     uint64     // bumped by invalidate
+	flights map[string]*flight
+	gen     uint64 // bumped by invalidate
 }
 
 type cacheEntry struct {
 	key   string
 	value any
+	err   error
 }
 
-func newCache(next Analytics, max int) *cache {
-	return &cache{next: next, max: max, entries: map[string]*list.Element{}, lru: list.New()}
+// flight is one computation that callers asking for the same key wait for.
+type flight struct {
+	done    chan struct{}
+	waiters int // requests waiting besides the one computing; under cache.mu
+	value   any
+	err     error
 }
 
-// invalidate forgets every result; results being computed when it is called
-// are not stored.
+func newCache(next Analytics, max, slots int, m *Metrics) *cache {
+	return &cache{next: next, max: max, slots: make(chan struct{}, slots), metrics: m,
+		entries: map[string]*list.Element{}, lru: list.New(), flights: map[string]*flight{}}
+}
+
+// invalidate forgets every result. Results being computed when it is called
+// are handed to those already waiting for them but neither stored nor given
+// to anyone who asks afterwards.
 func (c *cache) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	c.entries = map[string]*list.Element{}
 	c.lru.Init()
+	c.flights = map[string]*flight{}
+}
+
+// keepError reports whether an error is an answer that stands until the data
+// changes, rather than a failure worth trying again.
+func keepError(err error) bool {
+	switch errs.KindOf(err) {
+	case errs.NotFound, errs.Forbidden, errs.Invalid:
+		return true
+	}
+	return false
 }
 
 // cached returns the result for key, computing and keeping it on a miss.
-// Errors are not kept.
-func cached[T any](c *cache, method string, args []any, compute func() (T, error)) (T, error) {
+func cached[T any](c *cache, ctx context.Context, method string, args []any, compute func() (T, error)) (T, error) {
 	b, err := json.Marshal(args)
 	if err != nil {
 		return compute()
 	}
 	key := method + "\x00" + string(b)
-	c.mu.Lock()
-	if el, ok := c.entries[key]; ok {
-		c.lru.MoveToFront(el)
-		v := el.Value.(*cacheEntry).value.(T)
+	for attempt := 0; ; attempt++ {
+		c.mu.Lock()
+		if el, ok := c.entries[key]; ok {
+			c.lru.MoveToFront(el)
+			e := el.Value.(*cacheEntry)
+			c.mu.Unlock()
+			c.metrics.observeCache("hit", 0)
+			return resultOf[T](e.value, e.err)
+		}
+		if f, ok := c.flights[key]; ok {
+			f.waiters++
+			c.mu.Unlock()
+			start := time.Now()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				var zero T
+				return zero, errs.Wrap(errs.Unavailable, ctx.Err(), "%s: the request was cancelled", method)
+			}
+			if f.err != nil && errs.KindOf(f.err) == errs.Unavailable && ctx.Err() == nil && attempt < 3 {
+				continue // the request computing it went away: ask again
+			}
+			c.metrics.observeCache("shared", time.Since(start))
+			return resultOf[T](f.value, f.err)
+		}
+		f := &flight{done: make(chan struct{})}
+		c.flights[key] = f
+		gen := c.gen
 		c.mu.Unlock()
-		return v, nil
+		start := time.Now()
+		c.lead(ctx, key, gen, f, func() (any, error) { return compute() })
+		c.metrics.observeCache("miss", time.Since(start))
+		return resultOf[T](f.value, f.err)
 	}
-	gen := c.gen
-	c.mu.Unlock()
-	v, err := compute()
-	if err != nil {
-		return v, err
+}
+
+// lead computes the result of flight f for key, keeps it unless the cache
+// was cleared meanwhile, and releases whoever waits for it, even if compute
+// panics.
+func (c *cache) lead(ctx context.Context, key string, gen uint64, f *flight, compute func() (any, error)) {
+	defer func() {
+		c.mu.Lock()
+		if c.flights[key] == f {
+			delete(c.flights, key)
+		}
+		if gen == c.gen && (f.err == nil || keepError(f.err)) {
+			c.store(key, f.value, f.err)
+		}
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.err = errs.E(errs.Internal, "computing a result failed") // stays if compute panics
+	f.value, f.err = c.compute(ctx, compute)
+}
+
+// compute runs fn when a slot is free.
+func (c *cache) compute(ctx context.Context, fn func() (any, error)) (any, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, errs.Wrap(errs.Unavailable, ctx.Err(), "waiting for the store: the request was cancelled")
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return v, nil
-	}
+	defer func() { <-c.slots }()
+	return fn()
+}
+
+// store keeps a result; c.mu is held.
+func (c *cache) store(key string, v any, err error) {
 	if el, ok := c.entries[key]; ok {
 		c.lru.MoveToFront(el)
-		return v, nil
+		return
 	}
-	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, value: v})
+	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, value: v, err: err})
 	for c.lru.Len() > c.max {
 		last := c.lru.Back()
 		delete(c.entries, last.Value.(*cacheEntry).key)
 		c.lru.Remove(last)
 	}
-	return v, nil
+}
+
+func resultOf[T any](v any, err error) (T, error) {
+	t, _ := v.(T)
+	return t, err
+}
+
+// rights is the part of a viewer that decides what they may see: the name
+// is for logs only, so viewers with the same role and scope share results.
+func rights(v analytics.Viewer) analytics.Viewer {
+	v.Name = ""
+	return v
 }
 
 var _ Analytics = (*cache)(nil)
 
 func (c *cache) Collections(ctx context.Context, v analytics.Viewer) (*analytics.Collections, error) {
-	return cached(c, "collections", []any{v}, func() (*analytics.Collections, error) { return c.next.Collections(ctx, v) })
+	return cached(c, ctx, "collections", []any{rights(v)}, func() (*analytics.Collections, error) { return c.next.Collections(ctx, v) })
 }
 
 func (c *cache) Frame(ctx context.Context, key string) (*analytics.FrameInfo, error) {
-	return cached(c, "frame", []any{key}, func() (*analytics.FrameInfo, error) { return c.next.Frame(ctx, key) })
+	return cached(c, ctx, "frame", []any{key}, func() (*analytics.FrameInfo, error) { return c.next.Frame(ctx, key) })
 }
 
 func (c *cache) Overview(ctx context.Context, v analytics.Viewer, sel analytics.Selection) (*analytics.Overview, error) {
-	return cached(c, "overview", []any{v, sel}, func() (*analytics.Overview, error) { return c.next.Overview(ctx, v, sel) })
+	return cached(c, ctx, "overview", []any{rights(v), sel}, func() (*analytics.Overview, error) { return c.next.Overview(ctx, v, sel) })
 }
 
 func (c *cache) Process(ctx context.Context, v analytics.Viewer, sel analytics.Selection) (*analytics.Process, error) {
-	return cached(c, "process", []any{v, sel}, func() (*analytics.Process, error) { return c.next.Process(ctx, v, sel) })
+	return cached(c, ctx, "process", []any{rights(v), sel}, func() (*analytics.Process, error) { return c.next.Process(ctx, v, sel) })
 }
 
 func (c *cache) Recurrence(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.RecurrenceOptions) (*analytics.Recurrence, error) {
-	return cached(c, "recurrence", []any{v, sel, opt}, func() (*analytics.Recurrence, error) { return c.next.Recurrence(ctx, v, sel, opt) })
+	return cached(c, ctx, "recurrence", []any{rights(v), sel, opt}, func() (*analytics.Recurrence, error) { return c.next.Recurrence(ctx, v, sel, opt) })
 }
 
 func (c *cache) Breakdown(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.BreakdownOptions) (*analytics.Breakdown, error) {
-	return cached(c, "breakdown", []any{v, sel, opt}, func() (*analytics.Breakdown, error) { return c.next.Breakdown(ctx, v, sel, opt) })
+	return cached(c, ctx, "breakdown", []any{rights(v), sel, opt}, func() (*analytics.Breakdown, error) { return c.next.Breakdown(ctx, v, sel, opt) })
 }
 
 func (c *cache) Compare(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.CompareOptions) (*analytics.Comparison, error) {
-	return cached(c, "compare", []any{v, sel, opt}, func() (*analytics.Comparison, error) { return c.next.Compare(ctx, v, sel, opt) })
+	return cached(c, ctx, "compare", []any{rights(v), sel, opt}, func() (*analytics.Comparison, error) { return c.next.Compare(ctx, v, sel, opt) })
 }
 
 func (c *cache) Funnel(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.FunnelOptions) (*analytics.Funnel, error) {
-	return cached(c, "funnel", []any{v, sel, opt}, func() (*analytics.Funnel, error) { return c.next.Funnel(ctx, v, sel, opt) })
+	return cached(c, ctx, "funnel", []any{rights(v), sel, opt}, func() (*analytics.Funnel, error) { return c.next.Funnel(ctx, v, sel, opt) })
 }
 
 func (c *cache) Trends(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.TrendOptions) (*analytics.Trends, error) {
-	return cached(c, "trends", []any{v, sel, opt}, func() (*analytics.Trends, error) { return c.next.Trends(ctx, v, sel, opt) })
+	return cached(c, ctx, "trends", []any{rights(v), sel, opt}, func() (*analytics.Trends, error) { return c.next.Trends(ctx, v, sel, opt) })
 }
 
 func (c *cache) RepeatedLessons(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.RepeatedOptions) (*analytics.RepeatedLessons, error) {
-	return cached(c, "repeated", []any{v, sel, opt}, func() (*analytics.RepeatedLessons, error) { return c.next.RepeatedLessons(ctx, v, sel, opt) })
+	return cached(c, ctx, "repeated", []any{rights(v), sel, opt}, func() (*analytics.RepeatedLessons, error) { return c.next.RepeatedLessons(ctx, v, sel, opt) })
 }
 
 func (c *cache) CoOccurrence(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.CoOccurrenceOptions) (*analytics.CoOccurrence, error) {
-	return cached(c, "cooccurrence", []any{v, sel, opt}, func() (*analytics.CoOccurrence, error) { return c.next.CoOccurrence(ctx, v, sel, opt) })
+	return cached(c, ctx, "cooccurrence", []any{rights(v), sel, opt}, func() (*analytics.CoOccurrence, error) { return c.next.CoOccurrence(ctx, v, sel, opt) })
 }
 
 func (c *cache) Flows(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.FlowOptions) (*analytics.Flows, error) {
-	return cached(c, "flows", []any{v, sel, opt}, func() (*analytics.Flows, error) { return c.next.Flows(ctx, v, sel, opt) })
+	return cached(c, ctx, "flows", []any{rights(v), sel, opt}, func() (*analytics.Flows, error) { return c.next.Flows(ctx, v, sel, opt) })
 }
 
 func (c *cache) GoodPractice(ctx context.Context, v analytics.Viewer, sel analytics.Selection, opt analytics.GoodPracticeOptions) (*analytics.GoodPractice, error) {
-	return cached(c, "goodpractice", []any{v, sel, opt}, func() (*analytics.GoodPractice, error) { return c.next.GoodPractice(ctx, v, sel, opt) })
+	return cached(c, ctx, "goodpractice", []any{rights(v), sel, opt}, func() (*analytics.GoodPractice, error) { return c.next.GoodPractice(ctx, v, sel, opt) })
 }
 
 func (c *cache) Recommendations(ctx context.Context, v analytics.Viewer, sel analytics.Selection) (*analytics.Recommendations, error) {
-	return cached(c, "recommendations", []any{v, sel}, func() (*analytics.Recommendations, error) { return c.next.Recommendations(ctx, v, sel) })
+	return cached(c, ctx, "recommendations", []any{rights(v), sel}, func() (*analytics.Recommendations, error) { return c.next.Recommendations(ctx, v, sel) })
 }
 
 func (c *cache) Episodes(ctx context.Context, v analytics.Viewer, sel analytics.Selection, q analytics.EpisodeQuery) (*analytics.EpisodePage, error) {
-	return cached(c, "episodes", []any{v, sel, q}, func() (*analytics.EpisodePage, error) { return c.next.Episodes(ctx, v, sel, q) })
+	return cached(c, ctx, "episodes", []any{rights(v), sel, q}, func() (*analytics.EpisodePage, error) { return c.next.Episodes(ctx, v, sel, q) })
 }
 
 func (c *cache) Reviews(ctx context.Context, v analytics.Viewer, sel analytics.Selection, q analytics.ReviewQuery) (*analytics.ReviewPage, error) {
-	return cached(c, "reviews", []any{v, sel, q}, func() (*analytics.ReviewPage, error) { return c.next.Reviews(ctx, v, sel, q) })
+	return cached(c, ctx, "reviews", []any{rights(v), sel, q}, func() (*analytics.ReviewPage, error) { return c.next.Reviews(ctx, v, sel, q) })
 }
 
 func (c *cache) Review(ctx context.Context, v analytics.Viewer, id string) (*analytics.ReviewDetail, error) {
-	return cached(c, "review", []any{v, id}, func() (*analytics.ReviewDetail, error) { return c.next.Review(ctx, v, id) })
+	return cached(c, ctx, "review", []any{rights(v), id}, func() (*analytics.ReviewDetail, error) { return c.next.Review(ctx, v, id) })
 }

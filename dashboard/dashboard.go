@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -57,6 +58,10 @@ type Options struct {
 	// when 0; a negative number turns the cache off). Results are kept per
 	// viewer and cleared by every stored upload.
 	CacheEntries int
+	// QuerySlots is how many analytics computations the cache lets run at
+	// once (twice the usable CPUs when 0); further requests for results not
+	// in the cache wait their turn. See cache.go.
+	QuerySlots int
 }
 
 // Server is the dashboard and API. It is safe for concurrent use.
@@ -119,7 +124,11 @@ func New(opts Options) (*Server, error) {
 		if n == 0 {
 			n = 1000
 		}
-		s.cache = newCache(opts.Analytics, n)
+		slots := opts.QuerySlots
+		if slots <= 0 {
+			slots = 2 * runtime.GOMAXPROCS(0)
+		}
+		s.cache = newCache(opts.Analytics, n, slots, opts.Metrics)
 		s.an = s.cache
 	}
 	s.picker = collectionGroups(opts.Geography)

@@ -38,6 +38,8 @@ type Metrics struct {
 	reviews  *prometheus.CounterVec
 	rejected *prometheus.CounterVec
 	batch    prometheus.Histogram
+	cache    *prometheus.CounterVec
+	compute  *prometheus.HistogramVec
 }
 
 // NewMetrics registers Collate's metrics, with the Go runtime's and the
@@ -68,13 +70,25 @@ func NewMetrics(o MetricsOptions) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10),
 		}),
 	}
+	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "collate_cache_requests_total",
+		Help: "Analytics results asked of the result cache, by outcome: hit (kept), shared (computed once for several requests at the same time) or miss (computed).",
+	}, []string{"outcome"})
+	m.compute = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "collate_cache_wait_seconds",
+		Help:    "Time to get a result not in the cache: computing it (miss, queueing for a query slot included) or waiting for another request computing it (shared).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"outcome"})
+	for _, o := range []string{"hit", "shared", "miss"} {
+		m.cache.WithLabelValues(o)
+	}
 	for _, o := range []ingest.Outcome{ingest.Added, ingest.Superseded, ingest.Unchanged, ingest.Rejected} {
 		m.reviews.WithLabelValues(string(o))
 	}
 	for _, k := range []errs.Kind{errs.Invalid, errs.Conflict, errs.Forbidden} {
 		m.rejected.WithLabelValues(k.String())
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.reviews, m.rejected, m.batch,
+	m.reg.MustRegister(m.requests, m.latency, m.reviews, m.rejected, m.batch, m.cache, m.compute,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.DBPath != "" {
 		m.reg.MustRegister(
@@ -125,6 +139,18 @@ func (m *Metrics) observeRequest(route, method string, status int, elapsed time.
 	}
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+}
+
+// observeCache records one result asked of the cache and, unless it was a
+// hit, how long it took to get.
+func (m *Metrics) observeCache(outcome string, elapsed time.Duration) {
+	if m == nil {
+		return
+	}
+	m.cache.WithLabelValues(outcome).Inc()
+	if outcome != "hit" {
+		m.compute.WithLabelValues(outcome).Observe(elapsed.Seconds())
+	}
 }
 
 // observeBatch records one batch stored by the writer: each review's
