@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,8 +45,9 @@ import (
 // Sizes (defaults are CI's): COLLATE_LOAD_READERS=50, COLLATE_LOAD_UPLOADERS=4,
 // COLLATE_LOAD_DURATION=20s (both phases), COLLATE_LOAD_REVIEWS=2000 in the
 // store before it starts, COLLATE_LOAD_THINK=100ms (each reader's mean pause
-// between requests; 0 for back-to-back). COLLATE_LOAD_OUT=FILE appends the
-// results there as Markdown.
+// between requests; 0 for back-to-back), COLLATE_LOAD_SLOTS (the server's
+// QuerySlots; its default when 0). COLLATE_LOAD_OUT=FILE appends the results
+// there as Markdown.
 func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a load test of tens of seconds")
@@ -72,7 +74,22 @@ func TestLoad(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: readers + uploaders, MaxIdleConns: readers + uploaders}}
 	t.Cleanup(client.CloseIdleConnections)
 
+	var phaseNotes []string
 	runPhase := func(phase string, withUploads bool) {
+		load0, cpu0 := loadAverage(), processCPU()
+		hit0, shared0, miss0 := ls.cacheCounts(t)
+		n0 := len(results)
+		defer func() {
+			hit, shared, miss := ls.cacheCounts(t)
+			hit, shared, miss = hit-hit0, shared-shared0, miss-miss0
+			cpu := processCPU() - cpu0
+			mu.Lock()
+			n := len(results) - n0
+			mu.Unlock()
+			phaseNotes = append(phaseNotes, fmt.Sprintf("%s: load average %s at the start, %s at the end; the test process used %.1f s of CPU (%.1f ms per request, clients and writer included); "+
+				"analytics results from the cache %.0f, shared with a request computing them %.0f, computed %.0f (%.0f%% not computed)",
+				phase, load0, loadAverage(), cpu.Seconds(), msOf(cpu)/float64(max(n, 1)), hit, shared, miss, 100*(hit+shared)/max(hit+shared+miss, 1)))
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), duration/2)
 		defer cancel()
 		var wg sync.WaitGroup
@@ -134,6 +151,10 @@ func TestLoad(t *testing.T) {
 		report += fmt.Sprintf(", each open for %.0f ms at the median and %.0f ms at most", msOf(quantile(held, 0.5)), msOf(held[len(held)-1]))
 	}
 	report += fmt.Sprintf("; %d reads started and finished while one was open.\n", inside)
+	for _, n := range phaseNotes {
+		report += "\n" + n + "."
+	}
+	report += "\n"
 	t.Log("\n" + report)
 	if len(batches) > 0 && inside == 0 {
 		t.Error("no read completed while an ingest transaction was open: reads wait for ingests")
@@ -165,6 +186,7 @@ type loadServer struct {
 	uploadToken string
 	reviewIDs   []string
 	loadTime    time.Duration
+	metrics     *dashboard.Metrics
 
 	mu      sync.Mutex
 	gen     *demo.Generator
@@ -289,8 +311,10 @@ func mustLoadServer(t *testing.T, n int) *loadServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ls.metrics = dashboard.NewMetrics(dashboard.MetricsOptions{DBPath: path})
 	srv, err := dashboard.New(dashboard.Options{Analytics: store, Writer: writer, Validator: validator, Logger: log,
-		Authenticate: access.Authenticate, Ready: storeReady(db), Metrics: dashboard.NewMetrics(dashboard.MetricsOptions{DBPath: path})})
+		Authenticate: access.Authenticate, Ready: storeReady(db), Metrics: ls.metrics,
+		QuerySlots: loadEnvInt(t, "COLLATE_LOAD_SLOTS", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,6 +346,57 @@ func mustLoad2(t *testing.T, w *ingest.Writer, items []ingest.Item) {
 			t.Fatalf("load %s: %v", r.ReviewID, r.Err)
 		}
 	}
+}
+
+// cacheCounts reads the result cache's counters from the server's metrics.
+func (ls *loadServer) cacheCounts(t *testing.T) (hit, shared, miss float64) {
+	t.Helper()
+	mfs, err := ls.metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "collate_cache_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				switch l.GetValue() {
+				case "hit":
+					hit = m.GetCounter().GetValue()
+				case "shared":
+					shared = m.GetCounter().GetValue()
+				case "miss":
+					miss = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return hit, shared, miss
+}
+
+// processCPU is the user and system CPU time of this process so far, DuckDB's
+// threads included: on a shared machine, CPU per request is steadier than
+// wall-clock latency.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the 1-minute load average, for the report.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
 }
 
 // loadCollections are the collections readers ask about: the UK, nations,
