@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/collate-project/collate/analytics"
 )
@@ -265,4 +266,38 @@ func TestQuerySearches(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkSearch measures the researchers' searches and downloads over
+// loopback HTTP, with the result cache off, like BenchmarkServer (set
+// COLLATE_BENCH_DB to a demo store to use it).
+func BenchmarkSearch(b *testing.B) {
+	ts := benchServer(b, -1)
+	client := &http.Client{}
+	for _, path := range []string{
+		"/query?what=recommendations", "/query?what=recommendations&q=escalation", "/query?what=recommendations&q=zebra",
+		"/query?what=pattern_instances&pattern=P4", "/query?what=pattern_instances&q=teamwork",
+		"/query?what=episodes&q=zebra", "/query?what=episodes&q=school&collection=ENG-NE",
+		"/api/v1/search/recommendations?collection=ENG-NE&q=escalation", "/api/v1/search/patterns?q=work",
+		"/api/v1/episodes?code=FL.WORK.03&format=parquet&per_page=1000",
+	} {
+		name := strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "-").Replace(strings.TrimPrefix(path, "/"))
+		b.Run(name, func(b *testing.B) {
+			var times []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				resp, err := client.Get(ts.URL + path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				times = append(times, time.Since(start))
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("%s: status %d", path, resp.StatusCode)
+				}
+			}
+			reportPercentiles(b, times)
+		})
+	}
 }
