@@ -349,7 +349,7 @@ func (s *Store) episodesUpTo(ctx context.Context, v Viewer, sel Selection, q Epi
 		w.width = firstWidth(minKey, maxKey, out.Total, skip, perPage)
 	}
 	if len(words) > 0 && most <= maxPerPage {
-		w.budget = textBudget(ctx) * int64(page)
+		w.budget = max(textBudget(ctx)/2, 1) * int64(page)
 	}
 	res, err := w.run()
 	if err != nil {

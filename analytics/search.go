@@ -280,14 +280,59 @@ type aggDim struct {
 // dimensions follow facetDims and then the aggregate's own, in the order of
 // the search's dims.
 func (s *Store) aggFacets(ctx context.Context, sc *scope, a *aggSearch, fc facetCounts) (int, error) {
+	// Facet i groups by cols[i]: 0 the place, 1 the year, 2 the kind of
+	// review, then the aggregate's own dimensions. Regions, nations and the
+	// UK read places, years and the search's own dimensions from the
+	// regional roll-up (board and kind are '' there), and kinds of review
+	// (and a region's boards) from the full table.
+	cols := []string{"board", "year::VARCHAR", "kind"}
+	for _, d := range a.dims {
+		cols = append(cols, d.expr)
+	}
+	all := make([]int, len(cols))
+	for i := range all {
+		all[i] = i
+	}
+	if !rolled[a.table] || sc.custom != nil || s.geo.nodes[sc.place].level == LevelBoard {
+		return s.aggGroup(ctx, sc, a, a.table, cols, all, fc)
+	}
+	rcols := slices.Clone(cols)
+	rsets := []int{1}
+	full := []int{2}
+	switch s.geo.nodes[sc.place].level {
+	case LevelUK:
+		rcols[0] = "nation"
+		rsets = append(rsets, 0)
+	case LevelNation:
+		rcols[0] = "region"
+		rsets = append(rsets, 0)
+	default:
+		full = append(full, 0)
+	}
+	for i := 3; i < len(cols); i++ {
+		rsets = append(rsets, i)
+	}
+	total, err := s.aggGroup(ctx, sc, a, a.table+"_r", rcols, rsets, fc)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.aggGroup(ctx, sc, a, a.table, cols, full, fc); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// aggGroup runs one grouping-sets read of an aggregate table for the facets
+// listed in sets (indexes into cols) and adds its counts to fc. The total
+// (and, for patterns, the natures) are taken from the year facet when it is
+// among the sets; it returns the total.
+func (s *Store) aggGroup(ctx context.Context, sc *scope, a *aggSearch, table string, cols []string, sets []int, fc facetCounts) (int, error) {
 	where, args := sc.filter(s.geo, true)
 	inColl, cargs := s.collectionCond(sc)
-	cols := []string{"board", "year::VARCHAR", "kind"}
 	var selArgs []any
 	vals := []string{"coalesce(sum(" + a.measure + ") FILTER (WHERE " + a.total + "), 0)::BIGINT"}
 	selArgs = append(selArgs, a.totalArgs...)
 	for _, d := range a.dims {
-		cols = append(cols, d.expr)
 		vals = append(vals, "coalesce(sum("+a.measure+") FILTER (WHERE "+d.cond+"), 0)::BIGINT")
 		selArgs = append(selArgs, d.args...)
 	}
@@ -297,19 +342,21 @@ func (s *Store) aggFacets(ctx context.Context, sc *scope, a *aggSearch, fc facet
 		selArgs = append(selArgs, a.natures.args...)
 		selArgs = append(selArgs, a.natures.args...)
 	}
-	cases := make([]string, len(cols))
-	sets := make([]string, len(cols))
-	for i, c := range cols {
-		cases[i] = "WHEN grouping(" + c + ") = 0 THEN " + strconv.Itoa(i)
-		sets[i] = "(" + c + ")"
+	cases := make([]string, len(sets))
+	groups := make([]string, len(sets))
+	exprs := make([]string, len(sets))
+	for j, i := range sets {
+		cases[j] = "WHEN grouping(" + cols[i] + ") = 0 THEN " + strconv.Itoa(i)
+		groups[j] = "(" + cols[i] + ")"
+		exprs[j] = cols[i]
 	}
-	stmt := `SELECT CASE ` + strings.Join(cases, " ") + ` END, coalesce(` + strings.Join(castAll(cols), ", ") + `, ''), ` +
-		strings.Join(vals, ", ") + ` FROM ` + a.table + ` WHERE ` + where + inColl + ` AND ` + a.where +
-		` GROUP BY GROUPING SETS (` + strings.Join(sets, ", ") + `)`
+	stmt := `SELECT CASE ` + strings.Join(cases, " ") + ` END, coalesce(` + strings.Join(castAll(exprs), ", ") + `, ''), ` +
+		strings.Join(vals, ", ") + ` FROM ` + table + ` WHERE ` + where + inColl + ` AND ` + a.where +
+		` GROUP BY GROUPING SETS (` + strings.Join(groups, ", ") + `)`
 	all := append(append(append(append([]any{}, selArgs...), args...), cargs...), a.whereArgs...)
 	rows, err := s.db.QueryContext(ctx, stmt, all...)
 	if err != nil {
-		return 0, wrapDB(ctx, err, "read "+a.table)
+		return 0, wrapDB(ctx, err, "read "+table)
 	}
 	defer rows.Close()
 	total := 0
@@ -323,12 +370,12 @@ func (s *Store) aggFacets(ctx context.Context, sc *scope, a *aggSearch, fc facet
 			dest = append(dest, &vs[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return 0, wrapDB(ctx, err, "read "+a.table)
+			return 0, wrapDB(ctx, err, "read "+table)
 		}
 		switch {
 		case d < 3:
 			fc[d][v] += int(vs[0])
-			if d == 0 {
+			if d == 1 {
 				total += int(vs[0])
 				if a.natures != nil {
 					fc[4][ingest.NatureConstructive] += int(vs[nv-2])
@@ -339,7 +386,7 @@ func (s *Store) aggFacets(ctx context.Context, sc *scope, a *aggSearch, fc facet
 			fc[d][v] += int(vs[d-2])
 		}
 	}
-	return total, wrapRowsErr(ctx, rows.Err(), "read "+a.table)
+	return total, wrapRowsErr(ctx, rows.Err(), "read "+table)
 }
 
 func castAll(cols []string) []string {

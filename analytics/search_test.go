@@ -163,6 +163,22 @@ func TestSearchFacetsFromAggregates(t *testing.T) {
 			if diff := cmp.Diff(byYear, facetStrings(p.Facets.Years)); diff != "" {
 				t.Errorf("years (-naive +facets):\n%s", diff)
 			}
+			place := map[string]string{UK: "r.nation", "ENG": "r.region"}[coll]
+			if place == "" {
+				place = "r.board"
+			}
+			byPlace := mustStrings(t, db, `SELECT `+place+` || '=' || count(*) FROM recommendations x JOIN reviews r USING (review_key)
+				WHERE `+where+` AND x.kind IN (1, 2) GROUP BY `+place, args...)
+			byKind := mustStrings(t, db, `SELECT r.kind || '=' || count(*) FROM recommendations x JOIN reviews r USING (review_key)
+				WHERE `+where+` AND x.kind IN (1, 2) GROUP BY r.kind`, args...)
+			slices.Sort(byPlace)
+			slices.Sort(byKind)
+			if diff := cmp.Diff(byPlace, facetStrings(p.Facets.Places)); diff != "" {
+				t.Errorf("places (-naive +facets):\n%s", diff)
+			}
+			if diff := cmp.Diff(byKind, facetStrings(p.Facets.ReviewKinds)); diff != "" {
+				t.Errorf("kinds of review (-naive +facets):\n%s", diff)
+			}
 			if want := sumFacet(byYear); !p.TotalExact || p.Total != want {
 				t.Errorf("total %d (exact %v), want %d", p.Total, p.TotalExact, want)
 			}

@@ -27,10 +27,11 @@ import (
 const (
 	// countTo is how far matches are counted past a full page.
 	countTo = 1000
-	// keyBudget is how many review keys a text search reads for each page
-	// asked for: in the demo collections about 160,000 episodes, 100,000
-	// recommendations or 80,000 patterns, some 30 to 60 ms of reading text
-	// on this machine.
+	// keyBudget is how many review keys a text search of recommendations or
+	// patterns reads for each page asked for (episodes, with about twenty
+	// to a review and longer text, read half as many): in the demo
+	// collections about 100,000 recommendations, 80,000 patterns or 80,000
+	// episodes, some 20 to 40 ms of reading text on this machine.
 	keyBudget     = 8192
 	maxSearchText = 200
 )
