@@ -3,6 +3,8 @@ package research_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/collate-project/collate/analytics"
@@ -13,7 +15,7 @@ import (
 
 // mustDemoFixture is a store holding the demo collection (300 reviews,
 // fixed seed) loaded through ingest, and analytics over it.
-func mustDemoFixture(t *testing.T) (*fixture, *analytics.Store) {
+func mustDemoFixture(t testing.TB) (*fixture, *analytics.Store) {
 	t.Helper()
 	f := mustFixture(t)
 	var items []ingest.Item
@@ -167,4 +169,27 @@ func TestPublishedTier(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkPublishedTier measures what a data change costs the first research
+// query after it in the published tier: asking analytics for every published
+// figure, writing the snapshot and running one query (demo collection of 300
+// reviews; each iteration sees a new data version). Report the load average
+// beside the figure: the machine is shared.
+func BenchmarkPublishedTier(b *testing.B) {
+	f, a := mustDemoFixture(b)
+	version := 0
+	s, err := research.New(research.Options{Source: f.db, Audit: f.auth, Worker: []string{os.Args[0]}, TempDir: f.tmp,
+		Published: research.PublishedTables(a),
+		Version:   func(context.Context) (string, error) { version++; return fmt.Sprint(version), nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Query(context.Background(), ungranted, `SELECT count(*) FROM factor_recurrence`); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -41,7 +41,7 @@ type fixture struct {
 }
 
 // mustFixture is a store with three current reviews, loaded through ingest.
-func mustFixture(t *testing.T) *fixture {
+func mustFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{path: filepath.Join(dir, "collate.duckdb"), tmp: filepath.Join(dir, "research")}
@@ -65,7 +65,7 @@ func mustFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) ingest(t *testing.T, id string) {
+func (f *fixture) ingest(t testing.TB, id string) {
 	t.Helper()
 	var e ingest.Export
 	if err := json.Unmarshal(schemas.Examples()["statutory-review.json"], &e); err != nil {
@@ -78,7 +78,7 @@ func (f *fixture) ingest(t *testing.T, id string) {
 	}
 }
 
-func (f *fixture) sandbox(t *testing.T, l research.Limits, published func(context.Context) ([]research.Table, error)) *research.Sandbox {
+func (f *fixture) sandbox(t testing.TB, l research.Limits, published func(context.Context) ([]research.Table, error)) *research.Sandbox {
 	t.Helper()
 	s, err := research.New(research.Options{Source: f.db, Audit: f.auth, Worker: []string{os.Args[0]}, TempDir: f.tmp, Limits: l, Published: published})
 	if err != nil {

@@ -3,11 +3,16 @@ package research
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/collate-project/collate/ingest/errs"
 )
@@ -227,43 +232,105 @@ func loadTable(ctx context.Context, b *sql.DB, t Table, reserved []curated) erro
 		return fmt.Errorf("published table %s has no columns", t.Name)
 	}
 	defs := make([]string, len(t.Columns))
-	marks := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		if !tableName.MatchString(c.Name) || !columnTypes[c.Type] {
 			return fmt.Errorf("published table %s: column %q of type %q: use a lower-case name and one of VARCHAR, INTEGER, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP", t.Name, c.Name, c.Type)
 		}
-		defs[i], marks[i] = c.Name+" "+c.Type, "?"
+		defs[i] = c.Name + " " + c.Type
 	}
-	tx, err := b.BeginTx(ctx, nil)
+	// A snapshot that fails half-way is thrown away whole, so no transaction.
+	conn, err := b.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE `+t.Name+` (`+strings.Join(defs, ", ")+`)`); err != nil {
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE `+t.Name+` (`+strings.Join(defs, ", ")+`)`); err != nil {
 		return fmt.Errorf("published table %s: %w", t.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, `COMMENT ON TABLE `+t.Name+` IS '`+quote(t.Description)+`'`); err != nil {
+	if _, err := conn.ExecContext(ctx, `COMMENT ON TABLE `+t.Name+` IS '`+quote(t.Description)+`'`); err != nil {
 		return err
 	}
-	// Many rows to a statement: one INSERT per row costs ten times as long.
-	const chunk = 256
-	row := "(" + strings.Join(marks, ", ") + ")"
-	args := make([]any, 0, chunk*len(t.Columns))
-	for start := 0; start < len(t.Rows); start += chunk {
-		rows := t.Rows[start:min(start+chunk, len(t.Rows))]
-		args = args[:0]
-		for i, r := range rows {
-			if len(r) != len(t.Columns) {
-				return fmt.Errorf("published table %s: row %d has %d values for %d columns", t.Name, start+i, len(r), len(t.Columns))
-			}
-			args = append(args, r...)
+	// The Appender: tens of thousands of rows in a fraction of the time
+	// INSERT statements take.
+	return conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("published table %s: not a DuckDB connection", t.Name)
 		}
-		q := `INSERT INTO ` + t.Name + ` VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(rows)), ", ")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("published table %s: rows %d to %d: %w", t.Name, start, start+len(rows)-1, err)
+		a, err := duckdb.NewAppenderFromConn(dconn, "", t.Name)
+		if err != nil {
+			return fmt.Errorf("published table %s: %w", t.Name, err)
+		}
+		vals := make([]driver.Value, len(t.Columns))
+		for i, r := range t.Rows {
+			if len(r) != len(t.Columns) {
+				a.Close()
+				return fmt.Errorf("published table %s: row %d has %d values for %d columns", t.Name, i, len(r), len(t.Columns))
+			}
+			for j, v := range r {
+				if vals[j], err = appendValue(v, t.Columns[j].Type); err != nil {
+					a.Close()
+					return fmt.Errorf("published table %s: row %d, column %s: %w", t.Name, i, t.Columns[j].Name, err)
+				}
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return fmt.Errorf("published table %s: row %d: %w", t.Name, i, err)
+			}
+		}
+		return a.Close()
+	})
+}
+
+// appendValue gives v the Go type the Appender wants for a column of typ.
+func appendValue(v any, typ string) (driver.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	bad := fmt.Errorf("%T value %v for a %s column", v, v, typ)
+	switch typ {
+	case "INTEGER", "BIGINT":
+		var n int64
+		switch x := v.(type) {
+		case int:
+			n = int64(x)
+		case int32:
+			n = int64(x)
+		case int64:
+			n = x
+		default:
+			return nil, bad
+		}
+		if typ == "INTEGER" {
+			if n < math.MinInt32 || n > math.MaxInt32 {
+				return nil, bad
+			}
+			return int32(n), nil
+		}
+		return n, nil
+	case "DOUBLE":
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case float32:
+			return float64(x), nil
+		case int:
+			return float64(x), nil
+		}
+	case "VARCHAR":
+		if x, ok := v.(string); ok {
+			return x, nil
+		}
+	case "BOOLEAN":
+		if x, ok := v.(bool); ok {
+			return x, nil
+		}
+	case "DATE", "TIMESTAMP":
+		if x, ok := v.(time.Time); ok {
+			return x, nil
 		}
 	}
-	return tx.Commit()
+	return nil, bad
 }
 
 // quote escapes s for a single-quoted SQL literal. Only paths and
