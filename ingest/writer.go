@@ -25,7 +25,11 @@ type Writer struct {
 	db  *sql.DB
 	log *slog.Logger
 	now func() time.Time
-	mu  sync.Mutex
+	mu  sync.Mutex // held while writing
+	// queue holds the Write calls waiting for the writer; whichever takes
+	// the writer next stores them all in one transaction (group commit).
+	queueMu sync.Mutex
+	queue   []*pendingWrite
 	// compactAt is the aggregate row count past which the next write folds
 	// the aggregates together; it doubles each time, so compaction costs
 	// stay linear in what is stored.
@@ -161,13 +165,80 @@ func Canonical(e *Export) ([]byte, string, error) {
 	return b, hex.EncodeToString(sum[:]), nil
 }
 
+// pendingWrite is one Write call waiting in the queue.
+type pendingWrite struct {
+	ctx   context.Context
+	items []Item
+	done  chan writeResult // buffered: the writer never waits for the caller
+}
+
+type writeResult struct {
+	receipts []Receipt
+	err      error
+}
+
 // Write stores a batch of validated exports in one transaction. If the batch
 // fails as a whole it is retried one review per transaction, so one bad review
 // never takes good ones with it. A per-review refusal (a conflict) is reported
 // in that review's receipt; the returned error is for the store failing.
+//
+// Calls that arrive while another is being written wait, and the next of
+// them to take the writer stores all that are waiting in one transaction:
+// several uploads at once then share the cost of keeping the aggregates, and
+// each call still returns only when its own reviews are committed.
 func (w *Writer) Write(ctx context.Context, items []Item) ([]Receipt, error) {
+	p := &pendingWrite{ctx: ctx, items: items, done: make(chan writeResult, 1)}
+	w.queueMu.Lock()
+	w.queue = append(w.queue, p)
+	w.queueMu.Unlock()
+
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	select {
+	case r := <-p.done: // written by the call that held the writer before
+		w.mu.Unlock()
+		return r.receipts, r.err
+	default:
+	}
+	w.queueMu.Lock()
+	group := w.queue
+	w.queue = nil
+	w.queueMu.Unlock()
+	w.writeGroup(ctx, group)
+	w.mu.Unlock()
+	r := <-p.done
+	return r.receipts, r.err
+}
+
+// writeGroup stores the queued calls together and answers each. Calls whose
+// context has ended are answered with its error and not written; the rest
+// are written to the end even if the caller who took the writer goes away.
+func (w *Writer) writeGroup(ctx context.Context, group []*pendingWrite) {
+	var items []Item
+	var live []*pendingWrite
+	for _, p := range group {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- writeResult{err: err}
+			continue
+		}
+		live = append(live, p)
+		items = append(items, p.items...)
+	}
+	if len(live) == 0 {
+		return
+	}
+	receipts, err := w.write(context.WithoutCancel(ctx), items)
+	for _, p := range live {
+		if err != nil {
+			p.done <- writeResult{err: err}
+			continue
+		}
+		p.done <- writeResult{receipts: receipts[:len(p.items):len(p.items)]}
+		receipts = receipts[len(p.items):]
+	}
+}
+
+// write stores items, the writer held.
+func (w *Writer) write(ctx context.Context, items []Item) ([]Receipt, error) {
 	start := time.Now()
 	receipts, err := w.writeBatch(ctx, items)
 	if err != nil && len(items) > 1 && ctx.Err() == nil {
