@@ -29,12 +29,15 @@ var PublishedViewer = analytics.Viewer{Role: analytics.RoleNationalResearcher, N
 //     episodes;
 //   - factor_recurrence and pattern_recurrence: each place × each node of
 //     the factor or pattern tree, at every depth, with the reviews citing
-//     it, their share of reviews coded, its episodes and mentions.
+//     it, their share of reviews coded and its episodes.
 //
 // Suppression, secondary suppression included, is analytics' own: a
 // withheld figure arrives as "c" and is stored as NULL, never 0, with a
 // suppressed column saying so for the reviews count. Nothing here decides
-// what to withhold.
+// what to withhold. Mentions (codings) are left out: a node's mentions are
+// exactly the sum of its children's, a relation analytics does not protect,
+// so in SQL a withheld child's mentions would be its parent's less its
+// published siblings'.
 func PublishedTables(a Aggregates) func(ctx context.Context) ([]Table, error) {
 	return func(ctx context.Context) ([]Table, error) {
 		v := PublishedViewer
@@ -62,10 +65,10 @@ func PublishedTables(a Aggregates) func(ctx context.Context) ([]Table, error) {
 		recurrence := make([]Table, len(trees))
 		for i, tr := range trees {
 			recurrence[i] = Table{Name: tr.table,
-				Description: fmt.Sprintf("Each place × each %s node (every depth): reviews citing it or a node under it, their share of reviews coded, episodes and mentions, as the dashboard publishes them. NULL is a suppressed figure (shown as c), never 0; suppressed says the reviews count is withheld.", tr.what),
+				Description: fmt.Sprintf("Each place × each %s node (every depth): reviews citing it or a node under it, their share of reviews coded, and episodes, as the dashboard publishes them. NULL is a suppressed figure (shown as c), never 0; suppressed says the reviews count is withheld.", tr.what),
 				Columns: []Column{{"collection", "VARCHAR"}, {"level", "VARCHAR"}, {"frame", "VARCHAR"}, {"code", "VARCHAR"}, {"parent_code", "VARCHAR"},
 					{"depth", "INTEGER"}, {"label", "VARCHAR"}, {"reviews", "BIGINT"}, {"suppressed", "BOOLEAN"}, {"share", "DOUBLE"},
-					{"episodes", "BIGINT"}, {"mentions", "BIGINT"}}}
+					{"episodes", "BIGINT"}}}
 		}
 		for _, p := range places {
 			for i, tr := range trees {
@@ -80,7 +83,7 @@ func PublishedTables(a Aggregates) func(ctx context.Context) ([]Table, error) {
 				}
 				for _, r := range rec.Rows {
 					recurrence[i].Rows = append(recurrence[i].Rows, []any{p.Ref, string(p.Level), frame, r.Code, nullIfEmpty(r.Parent),
-						r.Depth, r.Label, count(r.Reviews), r.Reviews.Suppressed(), figure(r.Share), count(r.Episodes), count(r.Mentions)})
+						r.Depth, r.Label, count(r.Reviews), r.Reviews.Suppressed(), figure(r.Share), count(r.Episodes)})
 				}
 			}
 		}

@@ -160,6 +160,31 @@ func TestPublishedTier(t *testing.T) {
 				t.Errorf("%s: no published total has withheld parts: the check proves nothing", table)
 			}
 		}
+		// Across the node tree: a column for which every fully published
+		// family of children adds up to its parent is an additive relation
+		// there, and must not leave a published parent with exactly one
+		// withheld child either. (Mentions were such a column, which is why
+		// the tables leave them out.)
+		for _, table := range []string{"factor_recurrence", "pattern_recurrence"} {
+			for _, col := range []string{"reviews", "episodes"} {
+				q := `WITH k AS (
+					SELECT collection, parent_code, sum(` + col + `) AS s, count(*) FILTER (WHERE ` + col + ` IS NULL) AS unknown
+					FROM ` + table + ` WHERE parent_code IS NOT NULL GROUP BY ALL)
+				SELECT count(*) FILTER (WHERE k.unknown = 0 AND p.` + col + ` = k.s),
+				       count(*) FILTER (WHERE k.unknown = 0 AND p.` + col + ` <> k.s),
+				       count(*) FILTER (WHERE k.unknown = 1)
+				FROM k JOIN ` + table + ` p ON p.collection = k.collection AND p.code = k.parent_code
+				WHERE p.` + col + ` IS NOT NULL`
+				got := rows(q)[0]
+				additive, notAdditive, single := num(got[0]), num(got[1]), num(got[2])
+				if notAdditive == "0" && additive != "0" && single != "0" {
+					t.Errorf("%s.%s adds up over the node tree, and %s published parents have exactly one withheld child", table, col, single)
+				}
+			}
+		}
+		if _, err := s.Query(ctx, ungranted, `SELECT mentions FROM factor_recurrence`); err == nil {
+			t.Error("factor_recurrence publishes mentions, which add up over the node tree")
+		}
 		for _, col := range []string{"reviews_received", "reviews_coded", "episodes"} {
 			q := `SELECT c.parent, count(*) FILTER (WHERE c.` + col + ` IS NULL) AS unknown
 				FROM collections c JOIN collections p ON p.collection = c.parent
