@@ -363,6 +363,10 @@ func (s *Server) apiReviews(c *gin.Context) error {
 	return s.api(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, error) {
 		q := analytics.ReviewQuery{Kinds: c.QueryArray("kind"), Agencies: c.QueryArray("agency"), Text: p.str("q"),
 			Page: p.int("page", 0, 100000), PerPage: p.int("per_page", 0, 100)}
+		// As on the page: the agencies facet, which reads every review of
+		// the collection, for a board, an agency filter or on request.
+		_, board := s.geo.Board(sel.Collection)
+		q.NoAgencyFacet = !board && len(q.Agencies) == 0
 		if c.Query("agency_facet") != "" {
 			q.NoAgencyFacet = !p.bool("agency_facet")
 		}

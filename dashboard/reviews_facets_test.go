@@ -1,9 +1,12 @@
 package dashboard_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/collate-project/collate/analytics"
 )
 
 // TestReviewsAgencyFacet checks that the review list leaves out the agencies
@@ -43,5 +46,32 @@ func TestReviewsAgencyFacet(t *testing.T) {
 				t.Error("the form does not keep the agencies facet")
 			}
 		})
+	}
+}
+
+// TestAPIReviewsAgencyFacet checks the API follows the page: the agencies
+// facet for a board or on request.
+func TestAPIReviewsAgencyFacet(t *testing.T) {
+	f := mustFixture(t)
+	for _, c := range []struct {
+		path string
+		want bool
+	}{
+		{"/api/v1/reviews", false},
+		{"/api/v1/reviews?agency_facet=true", true},
+		{"/api/v1/reviews?collection=ENG-NE-NCL", true},
+		{"/api/v1/reviews?collection=ENG-NE-NCL&agency_facet=false", false},
+	} {
+		resp, body := f.get(t, c.path)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", c.path, resp.StatusCode)
+		}
+		var p analytics.ReviewPage
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(p.Facets.Agencies) > 0; got != c.want {
+			t.Errorf("%s: %d agencies in the facet", c.path, len(p.Facets.Agencies))
+		}
 	}
 }
