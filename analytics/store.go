@@ -52,9 +52,6 @@ type Store struct {
 	now    func() time.Time
 	geo    *geoIndex
 	frames *frameCache
-	// keyBudget, when set, replaces the keys a text search reads per page
-	// (tests set it low to walk many windows over a small store).
-	keyBudget int64
 }
 
 // New returns a Store over a migrated database.
