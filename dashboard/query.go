@@ -244,6 +244,7 @@ func (s *Server) handleQuery(c *gin.Context) error {
 		if rp != nil {
 			t = recommendationTable(rp, func(id string) string { return "/reviews/" + id })
 			t.ID, t.Caption = "query_results", "Results"
+			readableColumns(t)
 			searched(rp.Total, rp.Page, rp.Pages, rp.TotalExact, rp.ContinueBefore)
 			vm.Facets = s.searchFacets(r, keep, rp.Facets, rp.TotalExact)
 		}
@@ -261,6 +262,7 @@ func (s *Server) handleQuery(c *gin.Context) error {
 		if pp != nil {
 			t = patternTable(pp, func(id string) string { return "/reviews/" + id })
 			t.ID, t.Caption = "query_results", "Results"
+			readableColumns(t)
 			searched(pp.Total, pp.Page, pp.Pages, pp.TotalExact, pp.ContinueBefore)
 			vm.Facets = s.searchFacets(r, keep, pp.Facets, pp.TotalExact)
 		}
@@ -320,6 +322,21 @@ func (s *Server) handleQuery(c *gin.Context) error {
 	vm.Results = t
 	vm.CSVHref = withQuery(c.Request.URL.Path, c.Request.URL.Query(), "download", t.ID)
 	return s.respond(c, "query", &vm, vm.Results)
+}
+
+// columnLabels name the API's columns for people.
+var columnLabels = map[string]string{"review_id": "Review", "version": "Version", "year": "Year", "board": "Board code",
+	"board_name": "Board", "review_kind": "Kind of review", "recommendation": "Recommendation", "kind": "Kind", "level": "Level",
+	"pattern_types": "Pattern types", "excerpt": "Excerpt", "pattern": "Pattern", "type": "Type", "sub_pattern": "Sub-pattern",
+	"proposed": "Proposed sub-pattern", "nature": "Nature", "priority": "Priority", "summary": "Summary", "episodes": "Episodes"}
+
+// readableColumns relabels a table of the API's columns for the page.
+func readableColumns(t *Table) {
+	for i, c := range t.Columns {
+		if l, ok := columnLabels[c.Label]; ok {
+			t.Columns[i].Label = l
+		}
+	}
 }
 
 // countText says how many results were found: exactly, or as many as a
