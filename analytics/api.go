@@ -100,7 +100,7 @@ type RecurrenceRow struct {
 	Interval      Interval `json:"interval"`       // Wilson 95% interval of Share
 	ShareReceived Figure   `json:"share_received"` // of reviews received
 	Episodes      Count    `json:"episodes"`       // distinct episodes citing it (for patterns: episodes the patterns draw on)
-	Mentions      Count    `json:"mentions"`       // factor codings, or pattern instances
+	Mentions      Count    `json:"mentions"`       // factor codings, or pattern instances; for codes without children only (a parent's are a sum, so withheld)
 	Splits        []Split  `json:"splits,omitempty"`
 }
 

@@ -68,6 +68,16 @@ func (f *frameData) node(tree, code string) (Node, bool) {
 	return f.nodes(tree)[i], true
 }
 
+// hasChildren reports whether any node of the tree has code as its parent.
+func (f *frameData) hasChildren(tree, code string) bool {
+	for _, n := range f.nodes(tree) {
+		if n.Parent == code {
+			return true
+		}
+	}
+	return false
+}
+
 // Frames lists the frames registered in the store.
 func (s *Store) Frames(ctx context.Context) ([]FrameInfo, error) {
 	return s.listFrames(ctx)

@@ -93,7 +93,13 @@ func (s *Store) recurrence(ctx context.Context, v Viewer, sel Selection, opt Rec
 		rv, sup := s.collect(sc, pr, 0, nReviews)
 		eps, _ := s.collect(sc, pr, 0, nEpisodes)
 		men, _ := s.collect(sc, pr, 0, nMentions)
-		row := RecurrenceRow{Node: n, Reviews: count(rv, sup), Episodes: count(eps, sup), Mentions: count(men, sup)}
+		// A node's mentions (codings, or pattern instances) are the sum of
+		// its children's and its own, so a parent's would give away a
+		// withheld child's by subtraction: unless the viewer sees the
+		// collection in full, they are given for codes without children
+		// only, and withheld for the rest.
+		parent := !sc.full && sc.frame.hasChildren(tree, n.Code)
+		row := RecurrenceRow{Node: n, Reviews: count(rv, sup), Episodes: count(eps, sup), Mentions: count(men, sup || parent)}
 		row.Share, row.Interval = shareOf(rv, coded, sup || codedSup)
 		row.ShareReceived, _ = shareOf(rv, received, sup || codedSup)
 		if opt.Splits {
@@ -103,7 +109,7 @@ func (s *Store) recurrence(ctx context.Context, v Viewer, sel Selection, opt Rec
 				m, _ := s.collect(sc, pr, i+1, nM+d.col-1)
 				sh, iv := shareOf(r, coded, ssup || codedSup)
 				row.Splits = append(row.Splits, Split{Dim: d.dim, Value: d.value, Reviews: count(r, ssup),
-					Share: sh, Interval: iv, Episodes: count(e, ssup), Mentions: count(m, ssup)})
+					Share: sh, Interval: iv, Episodes: count(e, ssup), Mentions: count(m, ssup || parent)})
 			}
 		}
 		out.Rows = append(out.Rows, row)

@@ -414,3 +414,60 @@ func attackSeed(t *testing.T, seed uint64) {
 }
 
 func hasScope(string) bool { return false }
+
+// TestMentionsOnlyForCodesWithoutChildren checks the rule that closes the
+// frame tree as a way round suppression: a node's mentions are the sum of
+// its children's (and its own codings), so a published parent would give
+// away a withheld child. Mentions are published for codes without children
+// only, exactly when their reviews are.
+func TestMentionsOnlyForCodesWithoutChildren(t *testing.T) {
+	db := mustDB(t)
+	mustWrite(t, db, exports(attackFixtures(1)...)...)
+	s := mustStore(t, db, 6)
+	ctx := context.Background()
+	parents, leaves := 0, 0
+	for _, tree := range []string{TreeFactor, TreePattern} {
+		for _, pl := range []string{UK, "ENG", "ENG-NE", "ENG-NE-NCL"} {
+			rec, err := s.Recurrence(ctx, publicV, Selection{Collection: pl}, RecurrenceOptions{Tree: tree, Splits: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rec.Rows {
+				_, published := row.Mentions.Value()
+				n, reviews := row.Reviews.Value()
+				if reviews && n == 0 {
+					continue
+				}
+				if rec.hasChild(row.Node.Code) {
+					parents++
+					if published {
+						t.Errorf("%s %s at %s has children, but its mentions are published", tree, row.Node.Code, pl)
+					}
+					for _, sp := range row.Splits {
+						if _, ok := sp.Mentions.Value(); ok {
+							t.Errorf("%s %s at %s has children, but its mentions by %s are published", tree, row.Node.Code, pl, sp.Value)
+						}
+					}
+					continue
+				}
+				leaves++
+				if published != reviews {
+					t.Errorf("%s %s at %s: mentions published %v, reviews published %v", tree, row.Node.Code, pl, published, reviews)
+				}
+			}
+		}
+	}
+	if parents == 0 || leaves == 0 {
+		t.Fatalf("checked %d parents and %d codes without children; the fixture must have both", parents, leaves)
+	}
+}
+
+// hasChild reports whether some row of the recurrence is a child of code.
+func (r *Recurrence) hasChild(code string) bool {
+	for _, row := range r.Rows {
+		if row.Node.Parent == code {
+			return true
+		}
+	}
+	return false
+}
