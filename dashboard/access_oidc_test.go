@@ -360,6 +360,32 @@ func TestOIDCSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("refused: a user name tied to another identity", func(t *testing.T) {
+		// A provider may give a departed person's user name to somebody new.
+		idp.signIn(map[string]any{"sub": "sub-newcomer", "preferred_username": "rita", "groups": []string{"collate-admins"}}, nil)
+		resp, body := s.client(t).oidcSignIn("/", nil)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "belongs to another") {
+			t.Fatalf("%d %.500s", resp.StatusCode, body)
+		}
+		u, err := s.store.User(ctx, "rita")
+		if err != nil || u.Scope.Role != auth.RoleRegionalAnalyst {
+			t.Fatalf("rita's account changed: %+v %v", u.Scope, err)
+		}
+	})
+	t.Run("a renamed person keeps their account", func(t *testing.T) {
+		idp.signIn(map[string]any{"sub": "sub-rita", "preferred_username": "rita.new", "groups": []string{"ne-analysts"}}, nil)
+		c := s.client(t)
+		if resp, body := c.oidcSignIn("/", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%d %.300s", resp.StatusCode, body)
+		}
+		if _, err := s.store.User(ctx, "rita.new"); err == nil {
+			t.Fatal("a second account was made for the same identity")
+		}
+		if resp, page := c.get("/account"); resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "rita") {
+			t.Fatalf("account page: %d", resp.StatusCode)
+		}
+	})
+
 	t.Run("groups from the userinfo endpoint", func(t *testing.T) {
 		idp.signIn(person("gus", "ne-analysts"), nil)
 		idp.viaUserInfo([]string{"groups"}, nil)
@@ -457,10 +483,10 @@ func TestOIDCSignIn(t *testing.T) {
 				}
 			}
 		}
-		// Eight sign-ins; the provider-error refusal never reaches Finish,
-		// and the userinfo refusal comes on top of the table.
-		if ok != 8 || denied != len(refusals) {
-			t.Fatalf("audited oidc sign-ins: %d ok, %d denied; want 8 and %d", ok, denied, len(refusals))
+		// Nine sign-ins; the provider-error refusal never reaches Finish,
+		// and the userinfo and reused-name refusals come on top of the table.
+		if ok != 9 || denied != len(refusals)+1 {
+			t.Fatalf("audited oidc sign-ins: %d ok, %d denied; want 9 and %d", ok, denied, len(refusals)+1)
 		}
 		adds, err := s.store.AuditLog(ctx, auth.AuditFilter{Action: auth.ActionUserAdd, Actor: "olga"})
 		if err != nil || len(adds) != 1 || adds[0].Detail["via"] != "oidc" || adds[0].Detail["subject"] != "sub-olga" {

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -452,6 +453,27 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 	}
 	detail["scope"] = scope.String()
 	s.mu.Lock()
+	// The account is the one tied to this identity (issuer and subject),
+	// whatever user name the provider gives now; a name tied to another
+	// identity is never handed over, since providers may reuse names.
+	var linked, boundIssuer, boundSubject sql.NullString
+	err = s.db.QueryRowContext(ctx, `SELECT username FROM users WHERE oidc_issuer = ? AND oidc_subject = ?`,
+		id.Issuer, id.Subject).Scan(&linked)
+	switch {
+	case err == nil:
+		name = linked.String
+	case errors.Is(err, sql.ErrNoRows):
+		err = s.db.QueryRowContext(ctx, `SELECT oidc_issuer, oidc_subject FROM users WHERE username = ?`, name).
+			Scan(&boundIssuer, &boundSubject)
+		if err == nil && boundSubject.Valid {
+			s.mu.Unlock()
+			return refuse("name_taken", errs.E(errs.Forbidden, "the Collate account %s belongs to another %s identity, so it cannot be yours; ask your Collate administrator",
+				name, cfg.Name))
+		}
+	default:
+		s.mu.Unlock()
+		return NewSession{}, fmt.Errorf("oidc sign-in %s: %w", name, err)
+	}
 	u, err := s.userByName(ctx, name)
 	// change is the account change to audit: none, added, or a new scope.
 	var change Action
@@ -460,8 +482,9 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 	case errs.KindOf(err) == errs.NotFound:
 		now := s.clock()
 		_, err = s.db.ExecContext(ctx, `INSERT INTO users (username, email, password_hash, role, scope_region, scope_board,
-			unsuppressed_grant, created_at, updated_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
-			name, nullString(id.Email), string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed, now, now)
+			unsuppressed_grant, created_at, updated_at, oidc_issuer, oidc_subject) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			name, nullString(id.Email), string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed, now, now,
+			id.Issuer, id.Subject)
 		if err == nil {
 			u, err = s.userByName(ctx, name)
 			change = ActionUserAdd
@@ -473,6 +496,20 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 	case u.Disabled:
 		s.mu.Unlock()
 		return refuse("disabled", errs.E(errs.Forbidden, "the Collate account %s is disabled; ask your Collate administrator", name))
+	case !linked.Valid:
+		// An account made by single sign-on before accounts were tied to
+		// identities: tie it now, and bring its scope up to date.
+		_, err = s.db.ExecContext(ctx, `UPDATE users SET oidc_issuer = ?, oidc_subject = ?, role = ?, scope_region = ?,
+			scope_board = ?, unsuppressed_grant = ?, email = coalesce(?, email), updated_at = ? WHERE id = ?`,
+			id.Issuer, id.Subject, string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed,
+			nullString(id.Email), s.clock(), u.ID)
+		if err == nil && u.Scope != scope {
+			change = ActionPermission
+		}
+		from = u.Scope.String()
+		if err == nil {
+			u, err = s.userByName(ctx, name)
+		}
 	case u.Scope != scope || (id.Email != "" && id.Email != u.Email):
 		_, err = s.db.ExecContext(ctx, `UPDATE users SET role = ?, scope_region = ?, scope_board = ?, unsuppressed_grant = ?,
 			email = coalesce(?, email), updated_at = ? WHERE id = ?`,
