@@ -755,7 +755,9 @@ func (s *Store) review(ctx context.Context, v Viewer, id string) (*ReviewDetail,
 	if err != nil {
 		return nil, err
 	}
-	if !sc.full || status != "current" && v.Role != RoleAdmin {
+	// An admin may drill down anywhere (requireFull), so may read any review,
+	// withdrawn and loading ones included.
+	if v.Role != RoleAdmin && (!sc.full || status != "current") {
 		return nil, notFound
 	}
 	x.Agencies = anyStrings(ag)

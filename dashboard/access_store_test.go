@@ -71,10 +71,9 @@ func TestAccessMatrixRealStore(t *testing.T) {
 		{"GET", "/recommendations", true, "303 200 200 200 200 200 200 200", "303 200 200 200 200 200 200 200", false},
 		{"GET", "/reviews", true, "303 200 200 200 200 200 200 200", "303 200 200 200 200 200 200 200", false},
 		// A review out of scope answers exactly as a missing one, so IDs
-		// cannot be probed. An admin without the grant gets 404 too, though
-		// analytics lets admins drill down to episodes and review lists
-		// (drill.go); see the note in docs/access.md.
-		{"GET", "/reviews/{review}", false, "303 404 404 200 404 200 200 200", "303 404 404 200 404 404 404 404", false},
+		// cannot be probed. An admin reads every review, as they may drill
+		// down everywhere.
+		{"GET", "/reviews/{review}", false, "303 404 200 200 404 200 200 200", "303 404 200 200 404 404 404 404", false},
 		{"GET", "/query", true, "303 200 200 200 200 200 200 200", "303 200 200 200 200 200 200 200", false},
 		{"GET", "/upload", false, "303 403 200 403 403 403 200 200", "", false},
 		{"GET", "/admin/audit", false, "303 403 200 403 403 403 403 403", "", false},
@@ -90,7 +89,7 @@ func TestAccessMatrixRealStore(t *testing.T) {
 		// Review lists and excerpts need full detail (or the admin role);
 		// aggregates come suppressed instead.
 		{"GET", "/api/v1/reviews", true, "401 403 200 200 403 200 200 200", "401 403 200 200 403 403 403 403", false},
-		{"GET", "/api/v1/reviews/{review}", false, "401 404 404 200 404 200 200 200", "401 404 404 200 404 404 404 404", false},
+		{"GET", "/api/v1/reviews/{review}", false, "401 404 200 200 404 200 200 200", "401 404 200 200 404 404 404 404", false},
 		{"GET", "/api/v1/episodes", true, "401 403 200 200 403 200 200 200", "401 403 200 200 403 403 403 403", false},
 		// Downloads. A page's table downloads as the page shows it: a review
 		// list the role may not see comes as headings alone.
