@@ -319,7 +319,8 @@ func FuzzFilters(f *testing.F) {
 	st := newSite(h)
 	f.Fuzz(func(t *testing.T, what, text, code, adequacy string) {
 		// The Query page.
-		okWhat := what == "" || what == "episodes" || what == "factors" || what == "patterns" || what == "reviews"
+		okWhat := what == "" || what == "episodes" || what == "recommendations" || what == "pattern_instances" ||
+			what == "factors" || what == "patterns" || what == "reviews"
 		valid := okWhat && (code == "" || frameCode.MatchString(code)) && len(strings.TrimSpace(text)) <= 200 &&
 			allUTF8(what, text, code, adequacy)
 		q := query("what", what, "q", text, "code", code, "adequacy", adequacy)
