@@ -66,7 +66,16 @@ var views = map[string]viewFunc{
 	"episodes": func(ctx context.Context, s *Store, v Viewer, sel Selection, p *params) (any, error) {
 		return s.Episodes(ctx, v, sel, EpisodeQuery{Tree: p.str("tree"), Code: p.str("code"), Dim: p.str("dim"),
 			Value: p.str("value"), With: p.str("with"), Adequacy: p.str("adequacy"), Text: p.str("text"),
+			Before: p.int64("before"), Page: p.int("page"), PerPage: p.int("per_page")})
+	},
+	"search-recommendations": func(ctx context.Context, s *Store, v Viewer, sel Selection, p *params) (any, error) {
+		return s.SearchRecommendations(ctx, v, sel, RecommendationQuery{Text: p.str("text"), Kinds: p.ints("kinds"),
+			Levels: p.list("levels"), PatternType: p.str("pattern_type"), Before: p.int64("before"),
 			Page: p.int("page"), PerPage: p.int("per_page")})
+	},
+	"search-patterns": func(ctx context.Context, s *Store, v Viewer, sel Selection, p *params) (any, error) {
+		return s.SearchPatterns(ctx, v, sel, PatternQuery{Text: p.str("text"), Code: p.str("code"), Nature: p.str("nature"),
+			Before: p.int64("before"), Page: p.int("page"), PerPage: p.int("per_page")})
 	},
 	"reviews": func(ctx context.Context, s *Store, v Viewer, sel Selection, p *params) (any, error) {
 		return s.Reviews(ctx, v, sel, ReviewQuery{Kinds: p.list("kinds"), Agencies: p.list("agencies"), Text: p.str("text"),
@@ -84,7 +93,7 @@ var views = map[string]viewFunc{
 // command line and scripts pass them: tree, depth, codes (comma-separated),
 // splits, by, reference, code, last_years, alpha, k, m, y, nature, within,
 // focus, min_support, limit, dim, value, with, adequacy, text, kinds,
-// agencies, page, per_page. The result is one of the view structs and
+// agencies, levels, pattern_type, before, page, per_page. The result is one of the view structs and
 // marshals to JSON exactly as the dashboard's API returns it.
 func (s *Store) Query(ctx context.Context, v Viewer, view string, sel Selection, options url.Values) (any, error) {
 	f, ok := views[view]
@@ -129,6 +138,31 @@ func (p *params) int(k string) int {
 		p.err = errs.E(errs.Invalid, "option %s = %q: give a whole number", k, s)
 	}
 	return n
+}
+
+func (p *params) int64(k string) int64 {
+	s := p.str(k)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil && p.err == nil {
+		p.err = errs.E(errs.Invalid, "option %s = %q: give a whole number", k, s)
+	}
+	return n
+}
+
+// ints reads a comma-separated list of whole numbers.
+func (p *params) ints(k string) []int {
+	var out []int
+	for _, x := range p.list(k) {
+		n, err := strconv.Atoi(x)
+		if err != nil && p.err == nil {
+			p.err = errs.E(errs.Invalid, "option %s: %q is not a whole number", k, x)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func (p *params) float(k string) float64 {

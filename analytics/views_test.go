@@ -463,6 +463,9 @@ func TestQueryByName(t *testing.T) {
 	if _, err := s.Query(ctx, admin, "recurrence", Selection{}, map[string][]string{"depth": {"deep"}}); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("bad option: %v", err)
 	}
+	if _, err := s.Query(ctx, admin, "search-recommendations", Selection{}, map[string][]string{"kinds": {"1,x"}}); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("bad kinds option: %v", err)
+	}
 	if _, err := s.Query(ctx, admin, "nonsense", Selection{}, nil); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("unknown view: %v", err)
 	}
