@@ -144,8 +144,10 @@ type stmtDB struct {
 }
 
 type stmtEntry struct {
-	text string
-	st   *sql.Stmt
+	text    string
+	st      *sql.Stmt
+	users   int  // callers between acquire and release; under stmtDB.mu
+	dropped bool // out of the cache: closed when the last user releases it
 }
 
 // maxStmts bounds the prepared statements kept (each is prepared again on
@@ -156,16 +158,17 @@ func newStmtDB(db *sql.DB) *stmtDB {
 	return &stmtDB{DB: db, max: maxStmts, entries: map[string]*list.Element{}, lru: list.New(), planned: -1}
 }
 
-// prepared returns the statement for text, preparing it on first use; nil
-// when it cannot be prepared (the caller runs the text as a one-off query,
-// which reports the same error).
-func (d *stmtDB) prepared(ctx context.Context, text string) *sql.Stmt {
+// acquire returns the statement for text, preparing it on first use, and
+// holds it open until release; nil when it cannot be prepared (the caller
+// runs the text as a one-off query, which reports the same error).
+func (d *stmtDB) acquire(ctx context.Context, text string) *stmtEntry {
 	d.mu.Lock()
 	if el, ok := d.entries[text]; ok {
 		d.lru.MoveToFront(el)
-		st := el.Value.(*stmtEntry).st
+		e := el.Value.(*stmtEntry)
+		e.users++
 		d.mu.Unlock()
-		return st
+		return e
 	}
 	d.mu.Unlock()
 	st, err := d.DB.PrepareContext(ctx, text)
@@ -177,33 +180,58 @@ func (d *stmtDB) prepared(ctx context.Context, text string) *sql.Stmt {
 	if el, ok := d.entries[text]; ok { // prepared meanwhile by another caller
 		st.Close()
 		d.lru.MoveToFront(el)
-		return el.Value.(*stmtEntry).st
+		e := el.Value.(*stmtEntry)
+		e.users++
+		return e
 	}
-	d.entries[text] = d.lru.PushFront(&stmtEntry{text: text, st: st})
+	e := &stmtEntry{text: text, st: st, users: 1}
+	d.entries[text] = d.lru.PushFront(e)
 	for d.lru.Len() > d.max {
-		last := d.lru.Back()
-		d.lru.Remove(last)
-		e := last.Value.(*stmtEntry)
-		delete(d.entries, e.text)
-		e.st.Close() // a query still reading from it keeps it open until done
+		d.drop(d.lru.Back())
 	}
-	return st
+	return e
+}
+
+// release ends a use of e; rows already returned by it stay readable.
+func (d *stmtDB) release(e *stmtEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e.users--
+	if e.dropped && e.users == 0 {
+		e.st.Close()
+	}
+}
+
+// drop takes a statement out of the cache, closing it unless in use; d.mu
+// is held.
+func (d *stmtDB) drop(el *list.Element) {
+	e := el.Value.(*stmtEntry)
+	d.lru.Remove(el)
+	delete(d.entries, e.text)
+	e.dropped = true
+	if e.users == 0 {
+		e.st.Close()
+	}
 }
 
 // QueryContext runs a read through its prepared statement.
 func (d *stmtDB) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
-	if st := d.prepared(ctx, text); st != nil {
-		return st.QueryContext(ctx, args...)
+	e := d.acquire(ctx, text)
+	if e == nil {
+		return d.DB.QueryContext(ctx, text, args...)
 	}
-	return d.DB.QueryContext(ctx, text, args...)
+	defer d.release(e)
+	return e.st.QueryContext(ctx, args...)
 }
 
 // QueryRowContext runs a one-row read through its prepared statement.
 func (d *stmtDB) QueryRowContext(ctx context.Context, text string, args ...any) *sql.Row {
-	if st := d.prepared(ctx, text); st != nil {
-		return st.QueryRowContext(ctx, args...)
+	e := d.acquire(ctx, text)
+	if e == nil {
+		return d.DB.QueryRowContext(ctx, text, args...)
 	}
-	return d.DB.QueryRowContext(ctx, text, args...)
+	defer d.release(e)
+	return e.st.QueryRowContext(ctx, args...)
 }
 
 // replan drops every prepared statement when the store holds twice as many
@@ -216,9 +244,7 @@ func (d *stmtDB) replan(reviews int) {
 		return
 	}
 	d.planned = reviews
-	for el := d.lru.Front(); el != nil; el = el.Next() {
-		el.Value.(*stmtEntry).st.Close()
+	for d.lru.Len() > 0 {
+		d.drop(d.lru.Back())
 	}
-	d.entries = map[string]*list.Element{}
-	d.lru.Init()
 }
