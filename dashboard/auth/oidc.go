@@ -456,16 +456,17 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 	// The account is the one tied to this identity (issuer and subject),
 	// whatever user name the provider gives now; a name tied to another
 	// identity is never handed over, since providers may reuse names.
-	var linked, boundIssuer, boundSubject sql.NullString
-	err = s.db.QueryRowContext(ctx, `SELECT username FROM users WHERE oidc_issuer = ? AND oidc_subject = ?`,
-		id.Issuer, id.Subject).Scan(&linked)
+	var linked sql.NullString
+	err = s.db.QueryRowContext(ctx, `SELECT u.username FROM oidc_identities i JOIN users u ON u.id = i.user_id
+		WHERE i.issuer = ? AND i.subject = ?`, id.Issuer, id.Subject).Scan(&linked)
 	switch {
 	case err == nil:
 		name = linked.String
 	case errors.Is(err, sql.ErrNoRows):
-		err = s.db.QueryRowContext(ctx, `SELECT oidc_issuer, oidc_subject FROM users WHERE username = ?`, name).
-			Scan(&boundIssuer, &boundSubject)
-		if err == nil && boundSubject.Valid {
+		var bound int
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM oidc_identities i JOIN users u ON u.id = i.user_id
+			WHERE u.username = ?`, name).Scan(&bound)
+		if err == nil && bound > 0 {
 			s.mu.Unlock()
 			return refuse("name_taken", errs.E(errs.Forbidden, "the Collate account %s belongs to another %s identity, so it cannot be yours; ask your Collate administrator",
 				name, cfg.Name))
@@ -482,12 +483,14 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 	case errs.KindOf(err) == errs.NotFound:
 		now := s.clock()
 		_, err = s.db.ExecContext(ctx, `INSERT INTO users (username, email, password_hash, role, scope_region, scope_board,
-			unsuppressed_grant, created_at, updated_at, oidc_issuer, oidc_subject) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			name, nullString(id.Email), string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed, now, now,
-			id.Issuer, id.Subject)
+			unsuppressed_grant, created_at, updated_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
+			name, nullString(id.Email), string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed, now, now)
 		if err == nil {
 			u, err = s.userByName(ctx, name)
 			change = ActionUserAdd
+		}
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, `INSERT INTO oidc_identities VALUES (?, ?, ?)`, u.ID, id.Issuer, id.Subject)
 		}
 	case err != nil:
 	case u.HasPassword:
@@ -499,10 +502,13 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 	case !linked.Valid:
 		// An account made by single sign-on before accounts were tied to
 		// identities: tie it now, and bring its scope up to date.
-		_, err = s.db.ExecContext(ctx, `UPDATE users SET oidc_issuer = ?, oidc_subject = ?, role = ?, scope_region = ?,
-			scope_board = ?, unsuppressed_grant = ?, email = coalesce(?, email), updated_at = ? WHERE id = ?`,
-			id.Issuer, id.Subject, string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed,
-			nullString(id.Email), s.clock(), u.ID)
+		_, err = s.db.ExecContext(ctx, `INSERT INTO oidc_identities VALUES (?, ?, ?)`, u.ID, id.Issuer, id.Subject)
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, `UPDATE users SET role = ?, scope_region = ?, scope_board = ?, unsuppressed_grant = ?,
+				email = coalesce(?, email), updated_at = ? WHERE id = ?`,
+				string(scope.Role), nullString(scope.Region), nullString(scope.Board), scope.Unsuppressed,
+				nullString(id.Email), s.clock(), u.ID)
+		}
 		if err == nil && u.Scope != scope {
 			change = ActionPermission
 		}

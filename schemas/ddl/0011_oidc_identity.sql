@@ -1,5 +1,11 @@
 -- An account made by single sign-on is tied to the provider's identity: the
 -- issuer and the subject, which a provider never reassigns, unlike a user
--- name. Accounts with a password have neither.
-ALTER TABLE users ADD COLUMN oidc_issuer VARCHAR;
-ALTER TABLE users ADD COLUMN oidc_subject VARCHAR;
+-- name. Accounts with a password have none. (A table of its own, not new
+-- columns on users: DuckDB 1.5.6 cannot replay an ALTER TABLE of users from
+-- the write-ahead log after a crash, because of the sequence default on id.)
+CREATE TABLE oidc_identities (
+    user_id BIGINT PRIMARY KEY,
+    issuer  VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,
+    UNIQUE (issuer, subject)
+);
