@@ -1,3 +1,5 @@
+-- (Numbered 12: for a few minutes on 28 November 2026 step 11 added columns to
+-- users instead, which stores migrated then keep, unused.)
 -- An account made by single sign-on is tied to the provider's identity: the
 -- issuer and the subject, which a provider never reassigns, unlike a user
 -- name. Accounts with a password have none. (A table of its own, not new
