@@ -58,6 +58,9 @@ func views() map[string]view {
 		"recommendations": {"recommendations by kind × level and by pattern type", noOpts((*analytics.Store).Recommendations)},
 		"episodes":        {"the episodes behind a figure, paginated, with anonymised excerpts", withOpts((*analytics.Store).Episodes)},
 		"reviews":         {"the review list with facets", withOpts((*analytics.Store).Reviews)},
+		"search-recommendations": {"recommendations by text, kind, level and pattern type, with facets",
+			withOpts((*analytics.Store).SearchRecommendations)},
+		"search-patterns": {"pattern instances by text, pattern and nature, with facets", withOpts((*analytics.Store).SearchPatterns)},
 	}
 }
 
