@@ -23,14 +23,7 @@ import (
 // caller gets exactly the receipts for its own reviews.
 func TestWriteGroupsWaitingCalls(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", filepath.Join(t.TempDir(), "collate.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedStore(t)
 	var logs bytes.Buffer
 	w := NewWriter(WriterOptions{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	example := func(id string) *Export {
@@ -100,14 +93,7 @@ func TestWriteGroupsWaitingCalls(t *testing.T) {
 // before the writer takes it is answered with that error and stores nothing.
 func TestWriteSkipsCancelledCalls(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", filepath.Join(t.TempDir(), "collate.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedStore(t)
 	w := NewWriter(WriterOptions{DB: db})
 	var e Export
 	if err := json.Unmarshal(schemas.Examples()["statutory-review.json"], &e); err != nil {
@@ -122,4 +108,18 @@ func TestWriteSkipsCancelledCalls(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM reviews`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("store holds %d reviews (%v), want 0", n, err)
 	}
+}
+
+// migratedStore opens a migrated DuckDB file in a temporary directory.
+func migratedStore(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", filepath.Join(t.TempDir(), "collate.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -440,16 +440,7 @@ func rewrite(t *testing.T, dir, rel, query string) {
 // an export, in a DuckDB that has never seen the store, and checks its
 // answers against the store's own.
 func TestReadByAnotherEngine(t *testing.T) {
-	dir := t.TempDir()
-	a := mustStore(t, filepath.Join(dir, "a.duckdb"))
-	es := exports(t, "A", []string{"ENG-NE-NCL", "ENG-NE-GAT", "WLS-CV-CRF"}, 15)
-	mustWrite(t, a, es...)
-	v2 := *es[4]
-	v2.Episodes, v2.Patterns, v2.Recommendations = v2.Episodes[:2], nil, nil
-	mustWrite(t, a, &v2)
-	mustWithdraw(t, a, es[5].Review.ID)
-	export := filepath.Join(dir, "collate-export")
-	mustExport(t, a, export, federate.Parquet)
+	a, export := exportedStore(t, "A", []string{"ENG-NE-NCL", "ENG-NE-GAT", "WLS-CV-CRF"}, 15)
 
 	other, err := sql.Open("duckdb", "")
 	must(t, err)
@@ -630,16 +621,7 @@ func TestReadByJavaScript(t *testing.T) {
 		}
 		t.Skipf("skipping: node and the npm packages are needed (run npm ci): %v", err)
 	}
-	dir := t.TempDir()
-	a := mustStore(t, filepath.Join(dir, "a.duckdb"))
-	es := exports(t, "J", []string{"ENG-NE-NCL", "ENG-LDN-CAM", "WLS-CV-CRF"}, 12)
-	mustWrite(t, a, es...)
-	v2 := *es[2]
-	v2.Episodes, v2.Patterns, v2.Recommendations = v2.Episodes[:1], nil, nil
-	mustWrite(t, a, &v2)
-	mustWithdraw(t, a, es[3].Review.ID)
-	export := filepath.Join(dir, "collate-export")
-	mustExport(t, a, export, federate.Parquet)
+	a, export := exportedStore(t, "J", []string{"ENG-NE-NCL", "ENG-LDN-CAM", "WLS-CV-CRF"}, 12)
 
 	cmd := exec.Command(node, filepath.Join(root, "docs", "examples", "read-export.mjs"), export)
 	cmd.Dir = root
@@ -683,4 +665,22 @@ func TestReadByJavaScript(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("hyparquet reads the export differently (-store +export):\n%s", diff)
 	}
+}
+
+// exportedStore stores n reviews per board under prefix, supersedes one and
+// withdraws another, and exports the store as Parquet to
+// <temp dir>/collate-export, the name the documented queries use.
+func exportedStore(t *testing.T, prefix string, boards []string, n int) (*sql.DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	a := mustStore(t, filepath.Join(dir, "a.duckdb"))
+	es := exports(t, prefix, boards, n)
+	mustWrite(t, a, es...)
+	v2 := *es[2]
+	v2.Episodes, v2.Patterns, v2.Recommendations = v2.Episodes[:1], nil, nil
+	mustWrite(t, a, &v2)
+	mustWithdraw(t, a, es[3].Review.ID)
+	export := filepath.Join(dir, "collate-export")
+	mustExport(t, a, export, federate.Parquet)
+	return a, export
 }
