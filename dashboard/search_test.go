@@ -279,7 +279,8 @@ func BenchmarkSearch(b *testing.B) {
 		"/query?what=pattern_instances&pattern=P4", "/query?what=pattern_instances&q=teamwork",
 		"/query?what=episodes&q=zebra", "/query?what=episodes&q=school&collection=ENG-NE",
 		"/api/v1/search/recommendations?collection=ENG-NE&q=escalation", "/api/v1/search/patterns?q=work",
-		"/api/v1/episodes?code=FL.WORK.03&format=parquet&per_page=1000",
+		"/api/v1/episodes?code=FL.WORK.03&format=parquet", "/api/v1/episodes?code=FL.WORK.03&format=parquet&per_page=1000",
+		"/api/v1/episodes.csv?code=FL.WORK.03",
 	} {
 		name := strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "-").Replace(strings.TrimPrefix(path, "/"))
 		b.Run(name, func(b *testing.B) {
