@@ -119,6 +119,17 @@ func rowsOf(e *ingest.Export) int {
 	return n
 }
 
+// reportLoad reports a load of n reviews and rows rows that took elapsed
+// and cpu seconds of CPU over b.N runs: the figures both ingest benchmarks
+// give, so they compare column by column.
+func reportLoad(b *testing.B, n, rows int, elapsed time.Duration, cpu float64) {
+	secs := elapsed.Seconds() / float64(b.N)
+	b.ReportMetric(float64(n)/secs, "reviews/s")
+	b.ReportMetric(float64(rows)/secs, "rows/s")
+	b.ReportMetric(peakRSSMiB(b), "peak-RSS-MiB")
+	b.ReportMetric(1000*cpu/float64(b.N*n), "cpu-ms/review")
+}
+
 // resetPeakRSS asks Linux to restart the high-water mark, so each size reports
 // its own peak; where that is not possible the peak covers the whole process.
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
@@ -301,11 +312,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
-			secs := elapsed.Seconds() / float64(b.N)
-			b.ReportMetric(float64(n)/secs, "reviews/s")
-			b.ReportMetric(float64(rows)/secs, "rows/s")
-			b.ReportMetric(peakRSSMiB(b), "peak-RSS-MiB")
-			b.ReportMetric(1000*cpu/float64(b.N*n), "cpu-ms/review")
+			reportLoad(b, n, rows, elapsed, cpu)
 		})
 	}
 }
@@ -416,11 +423,7 @@ func BenchmarkReadJSONReference(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
-			secs := elapsed.Seconds() / float64(b.N)
-			b.ReportMetric(float64(n)/secs, "reviews/s")
-			b.ReportMetric(float64(rows)/secs, "rows/s")
-			b.ReportMetric(peakRSSMiB(b), "peak-RSS-MiB")
-			b.ReportMetric(1000*cpu/float64(b.N*n), "cpu-ms/review")
+			reportLoad(b, n, rows, elapsed, cpu)
 		})
 	}
 }
