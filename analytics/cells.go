@@ -469,19 +469,24 @@ func (s *Store) readNodes(ctx context.Context, sc *scope, p plan, tree string, c
 		q.whereArgs = append(q.whereArgs, codes)
 	}
 	ms := &measureSet{fam: nodeFamily(tree, splits), rv: nodeReviews(tree, splits)}
+	return ms, s.fillNodes(ctx, sc, p, q, ms, tree, codes, splits)
+}
+
+// fillNodes reads the node figures of q into ms: from the aggregates, or from
+// the base tables for a collection filtered by agency, with the same places'
+// unfiltered figures beside them for a collection narrowed by kind or agency.
+func (s *Store) fillNodes(ctx context.Context, sc *scope, p plan, q query, ms *measureSet, tree string, codes []string, splits bool) error {
 	var err error
 	if sc.byAgency() {
-		ms.c, err = s.readNodesBase(ctx, sc, tree, codes, splits, false)
+		ms.c, err = s.readNodesBase(ctx, sc, tree, codes, splits, q.byYear)
 	} else {
 		ms.c, err = s.read(ctx, sc, p, q)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if sc.restricted() {
-		if ms.base, err = s.readUnfiltered(ctx, sc, p, q); err != nil {
-			return nil, err
-		}
+		ms.base, err = s.readUnfiltered(ctx, sc, p, q)
 	}
-	return ms, nil
+	return err
 }

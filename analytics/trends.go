@@ -195,21 +195,7 @@ func (s *Store) readNodesByYear(ctx context.Context, sc *scope, p plan, tree str
 		q.whereArgs = append(q.whereArgs, codes)
 	}
 	ms := &measureSet{}
-	var err error
-	if sc.byAgency() {
-		ms.c, err = s.readNodesBase(ctx, sc, tree, codes, false, true)
-	} else {
-		ms.c, err = s.read(ctx, sc, p, q)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if sc.restricted() {
-		if ms.base, err = s.readUnfiltered(ctx, sc, p, q); err != nil {
-			return nil, err
-		}
-	}
-	return ms, nil
+	return ms, s.fillNodes(ctx, sc, p, q, ms, tree, codes, false)
 }
 
 func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, opt RepeatedOptions) (*RepeatedLessons, error) {
