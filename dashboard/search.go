@@ -209,56 +209,46 @@ func (s *Server) download(c *gin.Context, list func(p *params, v analytics.Viewe
 }
 
 func (s *Server) apiSearchRecommendations(c *gin.Context) error {
-	return s.download(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, *Table, error) {
-		q := s.recommendationQuery(p)
-		if p.err != nil {
-			return nil, nil, nil
-		}
-		if q.PerPage > 100 {
-			return nil, nil, errs.E(errs.Invalid, "per_page is at most 100 for JSON and CSV; ask for format=parquet for up to %d", analytics.MaxDownloadRows)
-		}
-		x, err := s.searcher()
-		if err != nil {
-			return nil, nil, err
-		}
-		rp, err := x.SearchRecommendations(c.Request.Context(), v, sel, q)
-		if err != nil {
-			return nil, nil, err
-		}
-		return rp, recommendationTable(rp, nil), nil
-	}, func(x searcher, p *params, v analytics.Viewer, sel analytics.Selection) (*analytics.File, error) {
-		q := s.recommendationQuery(p)
-		if p.err != nil {
-			return nil, nil
-		}
-		return x.RecommendationsParquet(c.Request.Context(), v, sel, q)
-	})
+	return searchAPI(s, c, s.recommendationQuery, func(q analytics.RecommendationQuery) int { return q.PerPage },
+		searcher.SearchRecommendations, searcher.RecommendationsParquet,
+		func(rp *analytics.RecommendationPage) *Table { return recommendationTable(rp, nil) })
 }
 
 func (s *Server) apiSearchPatterns(c *gin.Context) error {
+	return searchAPI(s, c, s.patternQuery, func(q analytics.PatternQuery) int { return q.PerPage },
+		searcher.SearchPatterns, searcher.PatternsParquet,
+		func(pp *analytics.PatternPage) *Table { return patternTable(pp, nil) })
+}
+
+// searchAPI answers a search of the API: a page as JSON or CSV (at most 100
+// rows), or with format=parquet a download of up to analytics.MaxDownloadRows.
+func searchAPI[Q, R any](s *Server, c *gin.Context, query func(*params) Q, perPage func(Q) int,
+	search func(searcher, context.Context, analytics.Viewer, analytics.Selection, Q) (R, error),
+	parquet func(searcher, context.Context, analytics.Viewer, analytics.Selection, Q) (*analytics.File, error),
+	table func(R) *Table) error {
 	return s.download(c, func(p *params, v analytics.Viewer, sel analytics.Selection) (any, *Table, error) {
-		q := s.patternQuery(p)
+		q := query(p)
 		if p.err != nil {
 			return nil, nil, nil
 		}
-		if q.PerPage > 100 {
+		if perPage(q) > 100 {
 			return nil, nil, errs.E(errs.Invalid, "per_page is at most 100 for JSON and CSV; ask for format=parquet for up to %d", analytics.MaxDownloadRows)
 		}
 		x, err := s.searcher()
 		if err != nil {
 			return nil, nil, err
 		}
-		pp, err := x.SearchPatterns(c.Request.Context(), v, sel, q)
+		page, err := search(x, c.Request.Context(), v, sel, q)
 		if err != nil {
 			return nil, nil, err
 		}
-		return pp, patternTable(pp, nil), nil
+		return page, table(page), nil
 	}, func(x searcher, p *params, v analytics.Viewer, sel analytics.Selection) (*analytics.File, error) {
-		q := s.patternQuery(p)
+		q := query(p)
 		if p.err != nil {
 			return nil, nil
 		}
-		return x.PatternsParquet(c.Request.Context(), v, sel, q)
+		return parquet(x, c.Request.Context(), v, sel, q)
 	})
 }
 
