@@ -464,6 +464,25 @@ func sortFacet(fs []FacetValue) {
 
 // searchScope resolves the selection of a search and checks the viewer may
 // see the rows.
+// startSearch checks what every search needs before it reads: the viewer's
+// scope over the selection, the page asked for and the search words.
+func (s *Store) startSearch(ctx context.Context, v Viewer, sel Selection, what string, before int64, page, perPage, most int,
+	text string) (*scope, int, int, []string, error) {
+	sc, err := s.searchScope(ctx, v, sel, what, before)
+	if err != nil {
+		return nil, 0, 0, nil, err
+	}
+	page, perPage, err = pageUpTo(page, perPage, most)
+	if err != nil {
+		return nil, 0, 0, nil, err
+	}
+	words, err := searchWords(text)
+	if err != nil {
+		return nil, 0, 0, nil, err
+	}
+	return sc, page, perPage, words, nil
+}
+
 func (s *Store) searchScope(ctx context.Context, v Viewer, sel Selection, what string, before int64) (*scope, error) {
 	sc, err := s.resolve(ctx, v, sel)
 	if err != nil {
@@ -486,15 +505,7 @@ func (s *Store) reviewCTE(sc *scope) (string, func(lo, hi int64) []any) {
 }
 
 func (s *Store) searchRecs(ctx context.Context, v Viewer, sel Selection, q RecommendationQuery, most int) (*RecommendationPage, error) {
-	sc, err := s.searchScope(ctx, v, sel, "searching recommendations", q.Before)
-	if err != nil {
-		return nil, err
-	}
-	page, perPage, err := pageUpTo(q.Page, q.PerPage, most)
-	if err != nil {
-		return nil, err
-	}
-	words, err := searchWords(q.Text)
+	sc, page, perPage, words, err := s.startSearch(ctx, v, sel, "searching recommendations", q.Before, q.Page, q.PerPage, most, q.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -635,15 +646,7 @@ func (s *Store) recPatternTypes(ctx context.Context, recs []RecommendationExcerp
 }
 
 func (s *Store) searchPatterns(ctx context.Context, v Viewer, sel Selection, q PatternQuery, most int) (*PatternPage, error) {
-	sc, err := s.searchScope(ctx, v, sel, "searching patterns", q.Before)
-	if err != nil {
-		return nil, err
-	}
-	page, perPage, err := pageUpTo(q.Page, q.PerPage, most)
-	if err != nil {
-		return nil, err
-	}
-	words, err := searchWords(q.Text)
+	sc, page, perPage, words, err := s.startSearch(ctx, v, sel, "searching patterns", q.Before, q.Page, q.PerPage, most, q.Text)
 	if err != nil {
 		return nil, err
 	}
