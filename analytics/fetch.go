@@ -251,43 +251,53 @@ func (s *Store) readInto(ctx context.Context, sc *scope, c *cube, q query, table
 	stmt := fmt.Sprintf(`SELECT %s AS place%s%s, %s FROM %s WHERE %s GROUP BY ALL`,
 		place, keyCols, yearCol, strings.Join(q.vals, ", "), table, where)
 	all := append(append(append([]any{}, placeArgs...), q.valArgs...), args...)
-	rows, err := s.db.QueryContext(ctx, stmt, all...)
-	if err != nil {
-		return wrapDB(ctx, err, "read "+q.table)
-	}
-	defer rows.Close()
-	var pl string
-	keys := make([]string, nk)
-	var year int
-	vals := make([]int64, len(q.vals))
-	dest := []any{&pl}
-	for i := range keys {
-		dest = append(dest, &keys[i])
-	}
-	if q.byYear {
-		dest = append(dest, &year)
-	}
-	for i := range vals {
-		dest = append(dest, &vals[i])
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+	got, ok := s.reads.get(sc.prov.DataVersion, stmt, all)
+	if !ok {
+		rows, err := s.db.QueryContext(ctx, stmt, all...)
+		if err != nil {
 			return wrapDB(ctx, err, "read "+q.table)
 		}
-		pi, ok := s.geo.byCode[pl]
+		defer rows.Close()
+		var pl string
+		keys := make([]string, nk)
+		var year int
+		vals := make([]int64, len(q.vals))
+		dest := []any{&pl}
+		for i := range keys {
+			dest = append(dest, &keys[i])
+		}
+		if q.byYear {
+			dest = append(dest, &year)
+		}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return wrapDB(ctx, err, "read "+q.table)
+			}
+			got = append(got, readRow{place: pl, key: strings.Join(keys, "|"), year: year, vals: slices.Clone(vals)})
+		}
+		if err := rows.Err(); err != nil {
+			return wrapRowsErr(ctx, err, "read "+q.table)
+		}
+		s.reads.put(sc.prov.DataVersion, stmt, all, got)
+	}
+	for _, r := range got {
+		pi, ok := s.geo.byCode[r.place]
 		if !ok {
 			continue // a place no longer in the geography
 		}
-		cell := c.cell(strings.Join(keys, "|"), pi)
+		cell := c.cell(r.key, pi)
 		off := 0
 		if q.byYear {
-			off = (year - sc.from) * c.nv
+			off = (r.year - sc.from) * c.nv
 		}
-		for i, v := range vals {
+		for i, v := range r.vals {
 			cell[off+i] += v
 		}
 	}
-	return wrapRowsErr(ctx, rows.Err(), "read "+q.table)
+	return nil
 }
 
 // sums returns "sum(col)::BIGINT" for each column.

@@ -47,6 +47,7 @@ type Options struct {
 // context, so cancelling the context interrupts the query.
 type Store struct {
 	db     *stmtDB
+	reads  *readMemo
 	log    *slog.Logger
 	policy SuppressionPolicy
 	now    func() time.Time
@@ -69,7 +70,7 @@ func New(opts Options) (*Store, error) {
 	if p.RoundTotals < 0 {
 		return nil, fmt.Errorf("analytics: rounding base %d; give 0 (off) or a positive base", p.RoundTotals)
 	}
-	s := &Store{db: newStmtDB(opts.DB), log: opts.Logger, policy: p, now: opts.Now}
+	s := &Store{db: newStmtDB(opts.DB), reads: newReadMemo(maxMemoValues), log: opts.Logger, policy: p, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -247,4 +248,73 @@ func (d *stmtDB) replan(reviews int) {
 	for d.lru.Len() > 0 {
 		d.drop(d.lru.Back())
 	}
+}
+
+// readMemo keeps the rows of recent aggregate reads for the data version
+// they were read at. The views of one collection read the same totals and
+// node aggregates again for every view, page and viewer; with the memo only
+// the first reads DuckDB until the data changes. A read is looked up under
+// the data version its view resolved before reading, and any statement run
+// after that sees at least that version, so the memo never answers with
+// data older than the version a result carries (a view whose reads straddle
+// a commit may, as without the memo, mix two versions).
+type readMemo struct {
+	max int // values kept in all, before the memo starts afresh
+
+	mu      sync.Mutex
+	version string
+	rows    map[string][]readRow
+	values  int
+}
+
+// readRow is one row of an aggregate read: a place, a key (the key columns
+// joined by '|'), a year when read by year, and the values.
+type readRow struct {
+	place, key string
+	year       int
+	vals       []int64
+}
+
+// maxMemoValues bounds the memo at about 64 MiB of values.
+const maxMemoValues = 8 << 20
+
+func newReadMemo(max int) *readMemo {
+	return &readMemo{max: max, rows: map[string][]readRow{}}
+}
+
+// memoKey joins a statement and its arguments, each written out so that no two
+// argument lists give the same key (Go syntax, as %#v writes it).
+func memoKey(stmt string, args []any) string { return stmt + "\x00" + fmt.Sprintf("%#v", args) }
+
+func (m *readMemo) get(version, stmt string, args []any) ([]readRow, bool) {
+	if version == "" {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if version != m.version {
+		return nil, false
+	}
+	r, ok := m.rows[memoKey(stmt, args)]
+	return r, ok
+}
+
+func (m *readMemo) put(version, stmt string, args []any, rows []readRow) {
+	if version == "" {
+		return
+	}
+	n := 0
+	for _, r := range rows {
+		n += len(r.vals)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if version != m.version || m.values+n > m.max {
+		m.version, m.rows, m.values = version, map[string][]readRow{}, 0
+	}
+	if n > m.max {
+		return
+	}
+	m.rows[memoKey(stmt, args)] = rows
+	m.values += n
 }

@@ -54,3 +54,41 @@ func TestStmtDBDropsInUse(t *testing.T) {
 		t.Fatalf("prepared again: %d, %v", n, err)
 	}
 }
+
+// TestReadMemoFollowsWrites: the memo of aggregate reads answers a second
+// view without DuckDB, and never with rows from before a write.
+func TestReadMemoFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	fs := recurrenceFixtures()
+	mustWrite(t, db, exports(fs[:2]...)...)
+	s := mustStore(t, db, 0)
+	reviews := func() int {
+		t.Helper()
+		ov, err := s.Overview(ctx, admin, Selection{Collection: UK})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return val(t, ov.Totals.ReviewsReceived)
+	}
+	if n := reviews(); n != 2 {
+		t.Fatalf("reviews = %d, want 2", n)
+	}
+	memoised := len(s.reads.rows)
+	if memoised == 0 {
+		t.Fatal("the overview's aggregate reads were not kept")
+	}
+	if n := reviews(); n != 2 || len(s.reads.rows) != memoised {
+		t.Fatalf("asked again: reviews = %d, reads kept %d then %d", n, memoised, len(s.reads.rows))
+	}
+	mustWrite(t, db, exports(fs[2:4]...)...)
+	if n := reviews(); n != 4 {
+		t.Fatalf("after two more reviews were stored, reviews = %d, want 4", n)
+	}
+	if err := mustWriter(db).Withdraw(ctx, fs[0].id, "duplicate", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if n := reviews(); n != 3 {
+		t.Fatalf("after a withdrawal, reviews = %d, want 3", n)
+	}
+}
