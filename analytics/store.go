@@ -40,6 +40,9 @@ type Options struct {
 	Policy    SuppressionPolicy
 	Now       func() time.Time   // defaults to time.Now
 	Geography *schemas.Geography // defaults to the embedded geography
+	// NoReadMemo turns off the memo of aggregate reads (readMemo), so that
+	// every view reads DuckDB: for benchmarks of a view's own cost.
+	NoReadMemo bool
 }
 
 // Store answers analytics queries over one DuckDB store. It is safe for
@@ -71,6 +74,9 @@ func New(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("analytics: rounding base %d; give 0 (off) or a positive base", p.RoundTotals)
 	}
 	s := &Store{db: newStmtDB(opts.DB), reads: newReadMemo(maxMemoValues), log: opts.Logger, policy: p, now: opts.Now}
+	if opts.NoReadMemo {
+		s.reads = newReadMemo(0)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -287,7 +293,7 @@ func newReadMemo(max int) *readMemo {
 func memoKey(stmt string, args []any) string { return stmt + "\x00" + fmt.Sprintf("%#v", args) }
 
 func (m *readMemo) get(version, stmt string, args []any) ([]readRow, bool) {
-	if version == "" {
+	if version == "" || m.max == 0 {
 		return nil, false
 	}
 	m.mu.Lock()
@@ -300,7 +306,7 @@ func (m *readMemo) get(version, stmt string, args []any) ([]readRow, bool) {
 }
 
 func (m *readMemo) put(version, stmt string, args []any, rows []readRow) {
-	if version == "" {
+	if version == "" || m.max == 0 {
 		return
 	}
 	n := 0

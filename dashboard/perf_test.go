@@ -73,7 +73,7 @@ func benchServer(b *testing.B, cacheEntries int) *httptest.Server {
 	}
 	b.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
-	a, err := analytics.New(analytics.Options{DB: db, Logger: log})
+	a, err := analytics.New(analytics.Options{DB: db, Logger: log, NoReadMemo: cacheEntries < 0})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -95,7 +95,8 @@ var benchPaths = append(append([]string(nil), pagePaths...),
 
 // BenchmarkServer measures server time per page and API call, over loopback
 // HTTP, and reports the median and 95th percentile of each: "cold" with the
-// result cache off (every request asks analytics), "warm" with it on (the
+// result cache and the read memo off (every request asks analytics, and
+// analytics asks DuckDB), "warm" with the cache on (the
 // same request again).
 func BenchmarkServer(b *testing.B) {
 	for _, mode := range []struct {
