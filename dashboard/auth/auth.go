@@ -246,6 +246,8 @@ type Store struct {
 	// mu serialises this process's writes to the auth tables, so concurrent
 	// logins never meet DuckDB's optimistic-concurrency conflicts.
 	mu sync.Mutex
+	// tokens keeps recently verified API tokens.
+	tokens tokenMemo
 	// hashing bounds concurrent argon2 runs, each taking Argon2Params.Memory.
 	hashing chan struct{}
 

@@ -528,6 +528,7 @@ func (s *Store) signInOIDC(ctx context.Context, cfg OIDCConfig, id Identity, rem
 			u, err = s.userByName(ctx, name)
 		}
 	}
+	s.tokens.forget() // the account's scope may have changed
 	s.mu.Unlock()
 	if err != nil {
 		return NewSession{}, fmt.Errorf("oidc sign-in %s: %w", name, err)

@@ -138,6 +138,13 @@ func (s *Store) VerifyToken(ctx context.Context, token string) (Principal, error
 	if !ok || len(id) != 16 || len(secret) != 64 {
 		return Principal{}, errBadToken
 	}
+	now := s.clock()
+	secretHash := sha256Hex(secret)
+	if v, ok := s.tokens.get(id, secretHash, now); ok {
+		s.touchToken(ctx, id, v.tok.LastUsedAt, now)
+		return v.p, nil
+	}
+	gen := s.tokens.generation()
 	t, hash, err := s.token(ctx, id)
 	if errs.KindOf(err) == errs.NotFound {
 		return Principal{}, errBadToken
@@ -145,10 +152,9 @@ func (s *Store) VerifyToken(ctx context.Context, token string) (Principal, error
 	if err != nil {
 		return Principal{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(sha256Hex(secret)), []byte(hash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(secretHash), []byte(hash)) != 1 {
 		return Principal{}, errBadToken
 	}
-	now := s.clock()
 	if !t.Active(now) {
 		return Principal{}, errBadToken
 	}
@@ -162,15 +168,28 @@ func (s *Store) VerifyToken(ctx context.Context, token string) (Principal, error
 	if owner.Disabled || !t.Scope.Within(owner.Scope) {
 		return Principal{}, errBadToken
 	}
-	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) >= time.Minute {
-		s.mu.Lock()
-		_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now, id)
-		s.mu.Unlock()
-		if err != nil {
-			s.log.Warn("token last-used update failed", "token_id", id, "error", err)
-		}
+	p := Principal{Kind: KindToken, UserID: owner.ID, Username: owner.Username, TokenID: id, Scope: t.Scope}
+	last := s.touchToken(ctx, id, t.LastUsedAt, now)
+	t.LastUsedAt = last
+	s.tokens.put(gen, id, verifiedToken{hash: hash, tok: t, p: p, at: now})
+	return p, nil
+}
+
+// touchToken records that the token id was used at now, at most once a
+// minute, and returns when it was last recorded as used.
+func (s *Store) touchToken(ctx context.Context, id string, last, now time.Time) time.Time {
+	if !last.IsZero() && now.Sub(last) < time.Minute {
+		return last
 	}
-	return Principal{Kind: KindToken, UserID: owner.ID, Username: owner.Username, TokenID: id, Scope: t.Scope}, nil
+	s.mu.Lock()
+	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now, id)
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("token last-used update failed", "token_id", id, "error", err)
+		return last
+	}
+	s.tokens.touched(id, now)
+	return now
 }
 
 // RevokeToken revokes the token with id. Admins and the command line may
@@ -196,6 +215,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	_, err = s.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, s.clock(), id)
+	s.tokens.forget()
 	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)

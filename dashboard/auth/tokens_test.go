@@ -81,6 +81,10 @@ func TestTokens(t *testing.T) {
 		if got := info2.ExpiresAt.Sub(info2.CreatedAt); got != auth.DefaultTokenTTL {
 			t.Errorf("default lifetime %v, want %v", got, auth.DefaultTokenTTL)
 		}
+		// Verified, and so remembered: each change below must still take effect at once.
+		if _, err := s.VerifyToken(ctx, tok2); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.SetDisabled(cli(), "ray", true); err != nil {
 			t.Fatal(err)
 		}
@@ -95,6 +99,29 @@ func TestTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		bad("revoked", tok2)
+	})
+
+	t.Run("a verified token is read again after five seconds", func(t *testing.T) {
+		tok, info, err := s.CreateToken(cli(), auth.TokenRequest{Username: "bea", Name: "remembered"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.VerifyToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		// A change made behind the store's back, as no process can while the
+		// server runs, is seen once the memory of the token is five seconds old.
+		if _, err := db.Exec(`DELETE FROM api_tokens WHERE id = ?`, info.ID); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(4 * time.Second)
+		if _, err := s.VerifyToken(ctx, tok); err != nil {
+			t.Fatalf("within five seconds of its check: %v", err)
+		}
+		clk.Advance(time.Second)
+		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("five seconds after its check, a deleted token: err = %v", err)
+		}
 	})
 
 	t.Run("scope no wider than the owner's", func(t *testing.T) {

@@ -203,6 +203,7 @@ func (s *Store) changeUser(ctx context.Context, action Action, name string, appl
 	if err != nil {
 		return err
 	}
+	defer s.tokens.forget()
 	detail, err := apply(u)
 	if err != nil {
 		if errs.KindOf(err) != errs.Internal {
