@@ -312,7 +312,16 @@ func mustLoadServer(t *testing.T, n int) *loadServer {
 		t.Fatal(err)
 	}
 	ls.metrics = dashboard.NewMetrics(dashboard.MetricsOptions{DBPath: path})
-	srv, err := dashboard.New(dashboard.Options{Analytics: store, Writer: writer, Validator: validator, Logger: log,
+	// The server's writer rests as collate serve's does by default
+	// (--writer-rest 1), unless COLLATE_LOAD_WRITER_REST says otherwise.
+	rest := 1.0
+	if v := os.Getenv("COLLATE_LOAD_WRITER_REST"); v != "" {
+		if rest, err = strconv.ParseFloat(v, 64); err != nil {
+			t.Fatalf("COLLATE_LOAD_WRITER_REST=%q: %v", v, err)
+		}
+	}
+	uploads := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: log, Rest: rest})
+	srv, err := dashboard.New(dashboard.Options{Analytics: store, Writer: uploads, Validator: validator, Logger: log,
 		Authenticate: access.Authenticate, Ready: storeReady(db), Metrics: ls.metrics,
 		QuerySlots: loadEnvInt(t, "COLLATE_LOAD_SLOTS", 0)})
 	if err != nil {

@@ -36,6 +36,10 @@ type Writer struct {
 	compactAt       int64
 	deferCompaction bool
 	bulk            bool
+	// rest and rested pace the writer (WriterOptions.Rest): the next
+	// transaction starts no sooner than rested.
+	rest   float64
+	rested time.Time
 	// folded says every aggregate row is known to be folded and in order
 	// (after Compact, or a bulk load counted into empty aggregates), so
 	// Compact has nothing to do. Any other change to the aggregates clears it.
@@ -110,11 +114,22 @@ type WriterOptions struct {
 	// before Finish, FinishLoading (run when the store is next opened for
 	// writing) completes the load, so every acknowledged review counts.
 	Bulk bool
+	// Rest, when above zero, rests the writer after each transaction for
+	// Rest times as long as the transaction took before it starts the next.
+	// Under a stream of uploads the writer then keeps at most 1/(1+Rest) of
+	// a core busy, leaving the rest to readers, and the uploads that arrive
+	// while it rests are stored together in the next transaction, sharing
+	// its cost. Nothing waits when the writer was idle. A rest is at most
+	// maxRest.
+	Rest float64
 }
+
+// maxRest bounds one rest of the writer.
+const maxRest = 2 * time.Second
 
 // NewWriter returns a Writer over a migrated store.
 func NewWriter(opts WriterOptions) *Writer {
-	w := &Writer{db: opts.DB, log: opts.Logger, now: opts.Now, deferCompaction: opts.DeferCompaction, bulk: opts.Bulk}
+	w := &Writer{db: opts.DB, log: opts.Logger, now: opts.Now, deferCompaction: opts.DeferCompaction, bulk: opts.Bulk, rest: opts.Rest}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -199,6 +214,9 @@ func (w *Writer) Write(ctx context.Context, items []Item) ([]Receipt, error) {
 		return r.receipts, r.err
 	default:
 	}
+	if wait := time.Until(w.rested); wait > 0 {
+		time.Sleep(wait) // the queue grows meanwhile; it is all written below
+	}
 	w.queueMu.Lock()
 	group := w.queue
 	w.queue = nil
@@ -226,7 +244,11 @@ func (w *Writer) writeGroup(ctx context.Context, group []*pendingWrite) {
 	if len(live) == 0 {
 		return
 	}
+	start := time.Now()
 	receipts, err := w.write(context.WithoutCancel(ctx), items)
+	if w.rest > 0 {
+		w.rested = time.Now().Add(min(time.Duration(w.rest*float64(time.Since(start))), maxRest))
+	}
 	for _, p := range live {
 		if err != nil {
 			p.done <- writeResult{err: err}

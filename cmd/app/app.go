@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the duckdb database/sql driver
@@ -53,6 +54,8 @@ type Config struct {
 	DemoUsers bool
 	// MetricsAddr is where Prometheus metrics are served; empty is off.
 	MetricsAddr string // COLLATE_METRICS_ADDR
+	// WriterRest paces the upload writer (ingest.WriterOptions.Rest).
+	WriterRest float64 // COLLATE_WRITER_REST
 
 	// extra holds flags of commands wired by other files.
 	extra map[string]*string
@@ -111,15 +114,16 @@ func ExitCode(err error) int {
 
 func defaults() Config {
 	return Config{
-		DB:        "collate.duckdb",
-		LogFormat: "text",
-		LogLevel:  "info",
-		Batch:     500,
-		Addr:      "127.0.0.1:8080",
-		Out:       "demo-data",
-		Reviews:   2000,
-		Seed:      1,
-		extra:     map[string]*string{},
+		DB:         "collate.duckdb",
+		LogFormat:  "text",
+		LogLevel:   "info",
+		Batch:      500,
+		Addr:       "127.0.0.1:8080",
+		Out:        "demo-data",
+		Reviews:    2000,
+		Seed:       1,
+		WriterRest: 1,
+		extra:      map[string]*string{},
 	}
 }
 
@@ -143,6 +147,13 @@ func Parse(args, environ []string, stderr io.Writer) (Config, error) {
 	}
 	if v := env["COLLATE_PUBLIC"]; v == "true" || v == "1" {
 		cfg.Public = true
+	}
+	if v := env["COLLATE_WRITER_REST"]; v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return cfg, usageError{fmt.Sprintf("COLLATE_WRITER_REST=%q: give a number, 0 or more", v)}
+		}
+		cfg.WriterRest = f
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stderr)

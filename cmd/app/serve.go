@@ -30,6 +30,7 @@ func serveCommand() command {
 			fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (env COLLATE_TLS_KEY)")
 			fs.BoolVar(&c.Public, "public", c.Public, "let visitors who are not signed in see suppressed aggregate pages (env COLLATE_PUBLIC=true)")
 			fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at http://ADDR/metrics on a listener of its own, such as 127.0.0.1:9464; off when empty (env COLLATE_METRICS_ADDR)")
+			fs.Float64Var(&c.WriterRest, "writer-rest", c.WriterRest, "after each upload transaction the writer rests this many times as long as it took, so a stream of uploads leaves readers most of the CPU and is stored in fewer, larger transactions; 0 writes without rest (env COLLATE_WRITER_REST)")
 			fs.BoolVar(&c.DemoUsers, "demo-users", false, "create one demo account of each role with fresh passwords and print them (local demos only)")
 			oidcFlags(fs, c)
 		},
@@ -61,7 +62,10 @@ func runServe(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
-	writer := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log})
+	if r.cfg.WriterRest < 0 {
+		return usageError{"--writer-rest: give a number, 0 or more"}
+	}
+	writer := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, Rest: r.cfg.WriterRest})
 	store, err := analytics.New(analytics.Options{DB: db, Logger: r.log})
 	if err != nil {
 		return err
