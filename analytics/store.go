@@ -40,6 +40,11 @@ type Options struct {
 	Policy    SuppressionPolicy
 	Now       func() time.Time   // defaults to time.Now
 	Geography *schemas.Geography // defaults to the embedded geography
+	// WritesAnnounced promises that every write to the store is followed by
+	// a call to Changed, as the dashboard's uploads are. The data version is
+	// then read from the store only after a change, or once it is a second
+	// old, rather than for every view.
+	WritesAnnounced bool
 	// NoReadMemo turns off the memo of aggregate reads (readMemo), so that
 	// every view reads DuckDB: for benchmarks of a view's own cost.
 	NoReadMemo bool
@@ -49,13 +54,15 @@ type Options struct {
 // concurrent use; every query runs on the shared *sql.DB with the caller's
 // context, so cancelling the context interrupts the query.
 type Store struct {
-	db     *stmtDB
-	reads  *readMemo
-	log    *slog.Logger
-	policy SuppressionPolicy
-	now    func() time.Time
-	geo    *geoIndex
-	frames *frameCache
+	db    *stmtDB
+	reads *readMemo
+	// version keeps the data version when writes are announced.
+	version *versionMemo
+	log     *slog.Logger
+	policy  SuppressionPolicy
+	now     func() time.Time
+	geo     *geoIndex
+	frames  *frameCache
 }
 
 // New returns a Store over a migrated database.
@@ -76,6 +83,9 @@ func New(opts Options) (*Store, error) {
 	s := &Store{db: newStmtDB(opts.DB), reads: newReadMemo(maxMemoValues), log: opts.Logger, policy: p, now: opts.Now}
 	if opts.NoReadMemo {
 		s.reads = newReadMemo(0)
+	}
+	if opts.WritesAnnounced {
+		s.version = &versionMemo{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -98,6 +108,69 @@ func (s *Store) Policy() SuppressionPolicy { return s.policy }
 // dataVersion identifies the state of the reviews: it changes whenever a
 // review is added, superseded or withdrawn.
 func (s *Store) dataVersion(ctx context.Context) (string, int, error) {
+	if s.version == nil {
+		return s.readDataVersion(ctx)
+	}
+	now := time.Now()
+	gen, dv, n, ok := s.version.get(now)
+	if ok {
+		return dv, n, nil
+	}
+	dv, n, err := s.readDataVersion(ctx)
+	if err == nil {
+		s.version.put(gen, dv, n, now)
+	}
+	return dv, n, err
+}
+
+// Changed tells the store that its data may have changed: the next view
+// reads the data version afresh. With Options.WritesAnnounced it must be
+// called after every write; otherwise it does nothing.
+func (s *Store) Changed() {
+	if s.version != nil {
+		s.version.forget()
+	}
+}
+
+// maxVersionAge bounds how long an announced data version is kept.
+const maxVersionAge = time.Second
+
+// versionMemo keeps the data version between announced writes.
+type versionMemo struct {
+	mu      sync.Mutex
+	gen     uint64 // bumped by forget
+	version string
+	n       int
+	at      time.Time
+}
+
+// get returns the memo's generation, and the version kept if it is fresh.
+func (m *versionMemo) get(now time.Time) (uint64, string, int, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fresh := m.version != "" && now.Sub(m.at) < maxVersionAge && !now.Before(m.at)
+	return m.gen, m.version, m.n, fresh
+}
+
+// put keeps a version read at generation gen, unless a change was
+// announced meanwhile.
+func (m *versionMemo) put(gen uint64, version string, n int, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gen == m.gen {
+		m.version, m.n, m.at = version, n, at
+	}
+}
+
+func (m *versionMemo) forget() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gen++
+	m.version = ""
+}
+
+// readDataVersion reads the data version from the store.
+func (s *Store) readDataVersion(ctx context.Context) (string, int, error) {
 	var n, current, withdrawn int64
 	var maxKey sql.NullInt64
 	var maxAt, maxW sql.NullTime

@@ -80,3 +80,44 @@ func TestCacheKeepsViewersApart(t *testing.T) {
 		t.Errorf("after an unsuppressed request, the researcher got %s for a small board, want \"c\"", got)
 	}
 }
+
+// TestUploadsAnnounceChanges: with analytics keeping the data version
+// between announced writes (as collate serve runs it), a stored upload is
+// counted by the next request, with the result cache on or off.
+func TestUploadsAnnounceChanges(t *testing.T) {
+	for _, entries := range []int{0, -1} {
+		f := mustFixture(t)
+		log := slog.New(slog.DiscardHandler)
+		a, err := analytics.New(analytics.Options{DB: f.db, Logger: log, WritesAnnounced: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := dashboard.New(dashboard.Options{Analytics: a, Writer: f.writer, Logger: log,
+			DefaultViewer: testViewer, CacheEntries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.http.Config.Handler = s.Handler()
+		received := func() int {
+			t.Helper()
+			_, body := f.get(t, "/api/v1/overview")
+			var ov struct {
+				Totals struct {
+					ReviewsReceived int `json:"reviews_received"`
+				} `json:"totals"`
+			}
+			if err := json.Unmarshal(body, &ov); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			return ov.Totals.ReviewsReceived
+		}
+		before := received()
+		resp, body := f.postFiles(t, "/api/v1/reviews", map[string][]byte{"new.json": mustJSON(t, mustExample(t, "ANNOUNCE-2024-01"))}, "")
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload: %d %s", resp.StatusCode, body)
+		}
+		if after := received(); after != before+1 {
+			t.Errorf("cache entries %d: reviews received %d after one upload to %d", entries, after, before)
+		}
+	}
+}

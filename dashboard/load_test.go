@@ -272,7 +272,7 @@ func mustLoadServer(t *testing.T, n int) *loadServer {
 	ls.spans = nil // the initial load is not part of the test
 	ls.mu.Unlock()
 
-	store, err := analytics.New(analytics.Options{DB: db, Logger: log})
+	store, err := analytics.New(analytics.Options{DB: db, Logger: log, WritesAnnounced: true}) // as collate serve
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,18 +188,17 @@ func (s *Server) store(ctx context.Context, files []upload, by string) ([]fileRe
 	}
 	receipts, err := s.write(ctx, items)
 	if err != nil {
+		s.dataChanged() // a failed group may have stored some reviews one by one
 		return nil, errs.Wrap(errs.Internal, err, "store uploads")
+	}
+	for _, r := range receipts {
+		if r.Outcome == ingest.Added || r.Outcome == ingest.Superseded {
+			s.dataChanged()
+			break
+		}
 	}
 	if err := auditUploads(ctx, receipts); err != nil {
 		return nil, err
-	}
-	if s.cache != nil {
-		for _, r := range receipts {
-			if r.Outcome == ingest.Added || r.Outcome == ingest.Superseded {
-				s.cache.invalidate()
-				break
-			}
-		}
 	}
 	for j, r := range receipts {
 		r := r
@@ -320,4 +319,15 @@ func (s *Server) handleAPIUpload(c *gin.Context) error {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, out)
 	return nil
+}
+
+// dataChanged tells analytics, and the result cache, that stored reviews
+// have changed.
+func (s *Server) dataChanged() {
+	if a, ok := s.opts.Analytics.(interface{ Changed() }); ok {
+		a.Changed()
+	}
+	if s.cache != nil {
+		s.cache.invalidate()
+	}
 }

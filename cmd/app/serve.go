@@ -66,7 +66,9 @@ func runServe(ctx context.Context, r *runner) error {
 		return usageError{"--writer-rest: give a number, 0 or more"}
 	}
 	writer := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, Rest: r.cfg.WriterRest})
-	store, err := analytics.New(analytics.Options{DB: db, Logger: r.log})
+	// Every write while serving goes through this process's upload writer,
+	// which announces it (dashboard: dataChanged).
+	store, err := analytics.New(analytics.Options{DB: db, Logger: r.log, WritesAnnounced: true})
 	if err != nil {
 		return err
 	}
