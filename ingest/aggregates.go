@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -164,9 +165,7 @@ func rebuildAggregates(ctx context.Context, conn *sql.Conn) error {
 }
 
 // fillAggregates creates temp.agg_scope, the reviews (aliased r) that from
-// selects, with args, and adds their aggregates: each statement fills
-// temp.new_<table>, which is then appended to the table and, rolled up, to
-// its roll-up.
+// selects, with args, and adds their aggregates by running fillSteps.
 func fillAggregates(ctx context.Context, conn *sql.Conn, from string, args ...any) error {
 	if _, err := conn.ExecContext(ctx, `
 		CREATE OR REPLACE TEMP TABLE agg_scope AS
@@ -175,52 +174,64 @@ func fillAggregates(ctx context.Context, conn *sql.Conn, from string, args ...an
 		`+from, args...); err != nil {
 		return fmt.Errorf("aggregates: scope: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_scope`)
-	for _, st := range prepareStatements {
+	defer dropFillTables(ctx, conn)
+	steps, err := fillSteps(ctx, conn)
+	if err != nil {
+		return err
+	}
+	for _, st := range steps {
 		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
 			return fmt.Errorf("aggregates: %s: %w", st.name, err)
 		}
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_part; DROP TABLE IF EXISTS temp.agg_code;
-		DROP TABLE IF EXISTS temp.agg_fep; DROP TABLE IF EXISTS temp.agg_pairs_i`)
-	for _, t := range aggTables {
-		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE new_`+t+` AS SELECT * FROM `+t+` LIMIT 0`); err != nil {
-			return fmt.Errorf("aggregates: prepare %s: %w", t, err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.new_`+t)
+	return nil
+}
+
+// aggStep is one statement of a fill.
+type aggStep struct{ name, sql string }
+
+// fillTempTables are the temporary tables a fill leaves behind it.
+var fillTempTables = []string{"agg_scope", "agg_part", "agg_code", "agg_fep", "agg_pairs_i",
+	"new_agg_totals", "new_agg_nodes", "new_agg_flows", "new_agg_recs"}
+
+// dropFillTables drops the fill's temporary tables, even when the fill failed.
+func dropFillTables(ctx context.Context, conn *sql.Conn) {
+	for _, t := range fillTempTables {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.`+t)
 	}
-	for _, st := range fillStatements {
-		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
-			return fmt.Errorf("aggregates: %s: %w", st.name, err)
-		}
+}
+
+// stagedTables are the aggregates filled through temp.new_<table>, then
+// appended to the table and, rolled up, to its roll-up. The pairs, by far
+// the most rows, go straight from their integer-keyed form (temp.agg_pairs_i)
+// into agg_pairs and agg_pairs_r, named on the way.
+var stagedTables = []string{"agg_totals", "agg_nodes", "agg_flows", "agg_recs"}
+
+// fillSteps lists the statements of a fill, once temp.agg_scope holds the
+// reviews to count: the shared preparation, then the statements filling each
+// aggregate and its roll-up.
+func fillSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
+	steps := append([]aggStep{}, prepareStatements...)
+	for _, t := range stagedTables {
+		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE new_` + t + ` AS SELECT * FROM ` + t + ` LIMIT 0`})
 	}
-	for _, t := range aggTables {
+	steps = append(steps, fillStatements...)
+	for _, t := range stagedTables {
 		// In the order compaction leaves, so a load into empty tables
 		// needs no compaction at all.
-		order := ` ORDER BY ` + compactOrder(t)
-		if t == "agg_pairs" {
-			order = "" // named in order
-		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` SELECT * FROM temp.new_`+t+order); err != nil {
-			return fmt.Errorf("aggregates: add %s: %w", t, err)
-		}
+		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT * FROM temp.new_` + t + ` ORDER BY ` + compactOrder(t)})
 	}
-	for _, t := range rolledTables {
-		if t == "agg_pairs" {
-			continue // rolled up from the integer-keyed pairs below
+	for _, t := range stagedTables {
+		if !slices.Contains(rolledTables, t) {
+			continue
 		}
 		q, err := rollupSQL(ctx, conn, t, "temp.new_"+t, "", "1")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("aggregates: roll up %s: %w", t, err)
-		}
+		steps = append(steps, aggStep{"roll up " + t, q})
 	}
-	if _, err := conn.ExecContext(ctx, pairsRollupSQL); err != nil {
-		return fmt.Errorf("aggregates: roll up agg_pairs: %w", err)
-	}
-	return nil
+	return append(steps, pairsStatements...), nil
 }
 
 // prepareStatements build what the fill statements share, keyed by small
@@ -229,7 +240,7 @@ func fillAggregates(ctx context.Context, conn *sql.Conn, from string, args ...an
 // temp.agg_code numbers the frames' nodes in code order, so cid order is
 // code order within a frame; temp.agg_fep holds each episode's factor codes
 // with every ancestor, once each, with what the node counts need.
-var prepareStatements = []struct{ name, sql string }{
+var prepareStatements = []aggStep{
 	{"partitions", `
 CREATE OR REPLACE TEMP TABLE agg_part AS
 SELECT (row_number() OVER (ORDER BY frame_id, frame_version, nation, region, board, year, kind))::INTEGER AS part,
@@ -266,31 +277,10 @@ FROM coded x JOIN closure c ON c.frame_id = x.frame_id AND c.frame_version = x.f
 GROUP BY x.review_key, x.episode_no, c.cid`},
 }
 
-// pairsRollupSQL adds the regional roll-up of temp.agg_pairs_i, in both
-// orientations (see rollupSQL), to agg_pairs_r.
-const pairsRollupSQL = `
-INSERT INTO agg_pairs_r
-WITH both_ways AS (
-	SELECT part, within, depth, a, b, reviews, episodes FROM temp.agg_pairs_i
-	UNION ALL
-	SELECT part, within, depth, b, a, reviews, episodes FROM temp.agg_pairs_i
-), rolled AS (
-	SELECT p.rpart, x.within, x.depth, x.a, x.b, sum(x.reviews) AS reviews, sum(x.episodes) AS episodes
-	FROM both_ways x JOIN temp.agg_part p USING (part)
-	GROUP BY p.rpart, x.within, x.depth, x.a, x.b
-), rparts AS (
-	SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part
-)
-SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version,
-       x.within, x.depth, ca.code AS a, cb.code AS b, x.reviews, x.episodes
-FROM rolled x JOIN rparts p USING (rpart)
-JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
-ORDER BY x.within, x.depth, x.a, x.b, x.rpart`
-
 // partitionKey is the columns every aggregate row starts with.
 const partitionKey = `board, region, nation, year, kind, frame_id, frame_version`
 
-var fillStatements = []struct{ name, sql string }{
+var fillStatements = []aggStep{
 	{"totals", `
 INSERT INTO temp.new_agg_totals
 WITH ep AS (
@@ -406,33 +396,6 @@ SELECT ` + partitionKey + `, 'pattern', code,
        sum(m1), sum(m2), sum(m3), sum(m4), sum(m5), sum(m6), sum(m7)
 FROM per_review LEFT JOIN ep_review USING (review_key, code) JOIN temp.agg_scope USING (review_key)
 GROUP BY ALL`},
-
-	// Factor pairs within an episode, at every depth, and within a review at
-	// depths 1 and 2, keyed by integers in temp.agg_pairs_i (rolled up from
-	// there too), then named.
-	{"pairs", `
-CREATE OR REPLACE TEMP TABLE agg_pairs_i AS
-WITH ep_pairs AS (
-	SELECT x.part, x.review_key, x.depth, x.cid AS a, y.cid AS b, count(*) AS episodes
-	FROM temp.agg_fep x JOIN temp.agg_fep y ON x.review_key = y.review_key AND x.episode_no = y.episode_no
-	     AND x.depth = y.depth AND x.cid < y.cid
-	GROUP BY x.part, x.review_key, x.depth, x.cid, y.cid
-), rv_codes AS (
-	SELECT DISTINCT part, review_key, cid, depth FROM temp.agg_fep WHERE depth <= 2
-)
-SELECT part, 'episode' AS within, depth, a, b, count(*) AS reviews, sum(episodes) AS episodes
-FROM ep_pairs GROUP BY part, depth, a, b
-UNION ALL
-SELECT x.part, 'review', x.depth, x.cid, y.cid, count(*), 0
-FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.depth AND x.cid < y.cid
-GROUP BY x.part, x.depth, x.cid, y.cid`},
-	{"named pairs", `
-INSERT INTO temp.new_agg_pairs
-SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version,
-       x.within, x.depth, ca.code, cb.code, x.reviews, x.episodes
-FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
-JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
-ORDER BY x.part, x.within, x.depth, x.a, x.b`},
 
 	// Factor type → pattern type through the episodes each pattern draws on.
 	{"flows", `
@@ -557,4 +520,53 @@ func compactAggregates(ctx context.Context, conn *sql.Conn) error {
 		}
 	}
 	return nil
+}
+
+// pairsStatements fill agg_pairs and agg_pairs_r: factor pairs within an
+// episode, at every depth, and within a review at depths 1 and 2, counted
+// with integer keys in temp.agg_pairs_i and named only as they are stored.
+// The roll-up is summed over the region and year in one orientation, then
+// stored in both (see rollupSQL), so the doubling costs only its own rows.
+var pairsStatements = []aggStep{
+	{"pairs", `
+CREATE OR REPLACE TEMP TABLE agg_pairs_i AS
+WITH ep_pairs AS (
+	SELECT x.part, x.review_key, x.depth, x.cid AS a, y.cid AS b, count(*) AS episodes
+	FROM temp.agg_fep x JOIN temp.agg_fep y ON x.review_key = y.review_key AND x.episode_no = y.episode_no
+	     AND x.depth = y.depth AND x.cid < y.cid
+	GROUP BY x.part, x.review_key, x.depth, x.cid, y.cid
+), rv_codes AS (
+	SELECT DISTINCT part, review_key, cid, depth FROM temp.agg_fep WHERE depth <= 2
+)
+SELECT part, 'episode' AS within, depth, a, b, count(*) AS reviews, sum(episodes) AS episodes
+FROM ep_pairs GROUP BY part, depth, a, b
+UNION ALL
+SELECT x.part, 'review', x.depth, x.cid, y.cid, count(*), 0
+FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.depth AND x.cid < y.cid
+GROUP BY x.part, x.depth, x.cid, y.cid`},
+	{"add agg_pairs", `
+INSERT INTO agg_pairs
+SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version,
+       x.within, x.depth, ca.code, cb.code, x.reviews, x.episodes
+FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
+JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
+ORDER BY x.part, x.within, x.depth, x.a, x.b`},
+	{"roll up agg_pairs", `
+INSERT INTO agg_pairs_r
+WITH rolled AS (
+	SELECT p.rpart, x.within, x.depth, x.a, x.b, sum(x.reviews) AS reviews, sum(x.episodes) AS episodes
+	FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
+	GROUP BY p.rpart, x.within, x.depth, x.a, x.b
+), both_ways AS (
+	SELECT rpart, within, depth, a, b, reviews, episodes FROM rolled
+	UNION ALL
+	SELECT rpart, within, depth, b, a, reviews, episodes FROM rolled
+), rparts AS (
+	SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part
+)
+SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version,
+       x.within, x.depth, ca.code AS a, cb.code AS b, x.reviews, x.episodes
+FROM both_ways x JOIN rparts p USING (rpart)
+JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
+ORDER BY x.within, x.depth, x.a, x.b, x.rpart`},
 }
