@@ -56,6 +56,10 @@ type measureSet struct {
 	base *cube
 	fam  *family
 	rv   func(vals []int64) []int
+	// own is set when c and base hold a narrowed collection as one place
+	// (place 0), read for it alone (readOwn): there are no cells of the
+	// places around it to protect.
+	own bool
 }
 
 // protected is one key of a measure set after protection.
@@ -67,6 +71,9 @@ type protected struct {
 
 // protectKey decides the cells of one key over the context of a plan.
 func (s *Store) protectKey(sc *scope, p plan, ms *measureSet, key string) *protected {
+	if ms.own {
+		return &protected{ms: ms, key: key} // collect decides it alone
+	}
 	sp := newSuppressor(s.policy.K, s.geo, ms.fam, sc.known, sc.scopeNode, p.expand)
 	sp.set(0, ms.rv(ms.c.at(key, 0)))
 	for _, e := range p.expand {
@@ -78,7 +85,8 @@ func (s *Store) protectKey(sc *scope, p plan, ms *measureSet, key string) *prote
 	return &protected{ms: ms, key: key, sp: sp}
 }
 
-// at is the value of a column at a place, with its suppression for measure m.
+// at is the value of a column at a place, with its suppression for measure m;
+// not for a set read as one place (measureSet.own).
 func (pr *protected) at(place, m, col int) (int64, bool) {
 	return pr.ms.c.at(pr.key, place)[col], pr.sp.suppressed(place, m)
 }
@@ -104,6 +112,15 @@ func (s *Store) collect(sc *scope, pr *protected, m, col int) (int64, bool) {
 		v, sup := pr.at(sc.place, m, col)
 		return v, sup && !sc.full
 	}
+	small := func(n int) bool { return n > 0 && n < s.policy.K }
+	if pr.ms.own {
+		vals := pr.ms.c.at(pr.key, 0)
+		if sc.full {
+			return vals[col], false
+		}
+		r, rb := pr.ms.rv(vals)[m], pr.ms.rv(pr.ms.base.at(pr.key, 0))[m]
+		return vals[col], small(r) || small(rb-r)
+	}
 	var v int64
 	var r, rb int
 	for _, b := range sc.boards {
@@ -118,7 +135,6 @@ func (s *Store) collect(sc *scope, pr *protected, m, col int) (int64, bool) {
 	case sc.full:
 		return v, false
 	case sc.restricted():
-		small := func(n int) bool { return n > 0 && n < s.policy.K }
 		return v, small(r) || small(rb-r)
 	}
 	return v, !s.decomposes(sc, pr.sp, m)
@@ -305,7 +321,7 @@ func (s *Store) totalsMeasures(ctx context.Context, sc *scope, p plan, byYear bo
 		ms.c = assembleTotals(raw)
 	}
 	if sc.restricted() {
-		raw, err := s.readUnfiltered(ctx, sc, p, q)
+		raw, err := s.readUnfiltered(ctx, sc, q)
 		if err != nil {
 			return nil, err
 		}
@@ -346,13 +362,39 @@ func assembleTotals(raw *cube) *cube {
 }
 
 // readUnfiltered reads a query for a custom collection's boards without its
-// kind and agency filters.
-func (s *Store) readUnfiltered(ctx context.Context, sc *scope, p plan, q query) (*cube, error) {
+// kind and agency filters. Only those boards' cells are read: collect sums
+// them for the complement check, and nothing else reads them.
+func (s *Store) readUnfiltered(ctx context.Context, sc *scope, q query) (*cube, error) {
+	plain := sc.unfiltered()
+	ny := 1
+	if q.byYear {
+		ny = sc.to - sc.from + 1
+	}
+	c := newCube(len(q.vals), ny, len(s.geo.nodes))
+	in, args := sc.inBoards(s.geo)
+	if err := s.readInto(ctx, plain, c, q, q.table, "board", nil, in, args); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// unfiltered is the scope of a custom collection without its kinds and
+// agencies: the same boards, years and frame.
+func (sc *scope) unfiltered() *scope {
 	plain := *sc
 	c := *sc.custom
 	c.Kinds, c.Agencies = nil, nil
 	plain.custom = &c
-	return s.read(ctx, &plain, p, q)
+	return &plain
+}
+
+// inBoards is the condition that a row is of one of a custom collection's boards.
+func (sc *scope) inBoards(g *geoIndex) (string, []any) {
+	codes := make([]string, len(sc.boards))
+	for i, b := range sc.boards {
+		codes[i] = g.nodes[b].code
+	}
+	return "list_contains(?::VARCHAR[], board)", []any{codes}
 }
 
 // totalsOf builds the Totals of the collection, rounding regional and
@@ -486,7 +528,7 @@ func (s *Store) fillNodes(ctx context.Context, sc *scope, p plan, q query, ms *m
 		return err
 	}
 	if sc.restricted() {
-		ms.base, err = s.readUnfiltered(ctx, sc, p, q)
+		ms.base, err = s.readUnfiltered(ctx, sc, q)
 	}
 	return err
 }

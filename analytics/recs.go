@@ -110,7 +110,7 @@ func (s *Store) recommendations(ctx context.Context, v Viewer, sel Selection) (*
 	}
 	var base *cube
 	if sc.restricted() {
-		if base, err = s.readUnfiltered(ctx, sc, p, q); err != nil {
+		if base, err = s.readUnfiltered(ctx, sc, q); err != nil {
 			return nil, err
 		}
 	}

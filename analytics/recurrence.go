@@ -71,16 +71,22 @@ func (s *Store) recurrence(ctx context.Context, v Viewer, sel Selection, opt Rec
 	if err != nil {
 		return nil, err
 	}
-	p := s.planFor(sc)
-	tot, err := s.readTotals(ctx, sc, p)
-	if err != nil {
-		return nil, err
-	}
 	var codes []string
 	if len(opt.Codes) > 0 || opt.Depth > 0 {
 		codes = codesOf(nodes)
 	}
-	ms, err := s.readNodes(ctx, sc, p, tree, codes, opt.Splits)
+	var p plan
+	var tot *protected
+	var ms *measureSet
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		tot, ms, err = s.readOwn(ctx, sc, tree, codes, opt.Splits)
+	} else {
+		p = s.planFor(sc)
+		if tot, err = s.readTotals(ctx, sc, p); err == nil {
+			ms, err = s.readNodes(ctx, sc, p, tree, codes, opt.Splits)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

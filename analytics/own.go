@@ -1,0 +1,120 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/collate-project/collate/ingest/errs"
+)
+
+// A custom collection narrowed by agency cannot use the aggregates, and it
+// is published on its own sums and on its complement only (see collect): no
+// cell of the places around it is decided for it. So a view that shows only
+// the collection's own figures reads them for the collection as one place,
+// in one statement: its totals and node figures from the base tables, and
+// the same boards' totals and node figures without the narrowing from the
+// board-level aggregates. DuckDB plans a prepared statement with arguments
+// afresh on every run, so one statement plans once; and counting distinct
+// reviews once per node rather than once per board and node halves the
+// work of the node read.
+
+// ownPlace is the place column of a read for the collection as one place.
+const ownPlace = "'*'"
+
+// readOwn reads the totals and the node figures of a tree of an
+// agency-filtered collection as one place; codes restricts the nodes (nil:
+// all). Of the totals it reads those a recurrence shows (reviews received,
+// reviews coded and their episodes); the others are 0.
+func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []string, splits bool) (*protected, *measureSet, error) {
+	stmt, args, nn := s.ownSQL(sc, tree, codes, splits)
+	tot := &measureSet{fam: totalsFamily, rv: totalsReviews, own: true, c: newCube(vTotals, 1, 1), base: newCube(vTotals, 1, 1)}
+	ms := &measureSet{fam: nodeFamily(tree, splits), rv: nodeReviews(tree, splits), own: true,
+		c: newCube(nn, 1, 1), base: newCube(len(nodeCols(splits)), 1, 1)}
+	// Where each part's values go: a cube, and the columns of its values
+	// (nil: in order).
+	parts := map[string]struct {
+		c    *cube
+		cols []int
+	}{
+		"n":  {ms.c, nil},
+		"nb": {ms.base, nil},
+		"t":  {tot.c, []int{vReceived, vCoded, vEpisodes}},
+		"tb": {tot.base, []int{vReceived, vCoded}},
+	}
+	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, nil, wrapDB(ctx, err, "read the collection's reviews")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var part, key string
+		var vals any
+		if err := rows.Scan(&part, &key, &vals); err != nil {
+			return nil, nil, wrapDB(ctx, err, "read the collection's reviews")
+		}
+		to, ok := parts[part]
+		list, _ := vals.([]any)
+		if !ok || (to.cols == nil && len(list) != to.c.nv) || (to.cols != nil && len(list) != len(to.cols)) {
+			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", part, len(list))
+		}
+		cell := to.c.cell(key, 0)
+		for i, v := range list {
+			n, _ := v.(int64)
+			if to.cols != nil {
+				cell[to.cols[i]] += n
+			} else {
+				cell[i] += n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrapDB(ctx, err, "read the collection's reviews")
+	}
+	return &protected{ms: tot, key: ""}, ms, nil
+}
+
+// ownSQL is the statement of readOwn and its arguments, with the number of
+// values of its node rows. Its rows are (part, key, values): part "n" the
+// node figures of the collection, "t" its reviews received, reviews coded
+// and their episodes; "nb" and "tb" the node figures and the reviews
+// received and coded of the same boards without the narrowing.
+func (s *Store) ownSQL(sc *scope, tree string, codes []string, splits bool) (string, []any, int) {
+	in, inArgs := sc.inBoards(s.geo)
+	nq := nodesBaseSQL(sc, tree, codes, splits)
+	frame := []any{sc.frame.info.ID, sc.frame.info.Version}
+	years := []any{sc.from, sc.to}
+
+	// ra: the collection's reviews, all frames (for reviews received); r:
+	// those coded with the scope's frame.
+	w, args := sc.narrowing()
+	args = append(append(append(append([]any{}, frame...), inArgs...), years...), args...)
+	var b strings.Builder
+	b.WriteString(`WITH ra AS MATERIALIZED (
+		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded FROM reviews
+		WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?` + w + `),
+	r AS (SELECT * FROM ra WHERE coded)` + nq.ctes)
+	args = append(args, nq.args...)
+	part := func(name, key string, vals []string, rest string) {
+		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, strings.Join(vals, ", "), rest)
+	}
+	part("n", nq.key, nq.vals, nq.from)
+	b.WriteString("\n\tUNION ALL")
+	part("t", "''", []string{"count(*)", "count(*) FILTER (WHERE coded)", "coalesce(sum(n_episodes) FILTER (WHERE coded), 0)"}, "FROM ra")
+	b.WriteString("\n\tUNION ALL")
+	part("tb", "''", []string{"sum(reviews)", "coalesce(sum(reviews) FILTER (WHERE frame_id = ? AND frame_version = ?), 0)"},
+		"FROM agg_totals WHERE year BETWEEN ? AND ? AND "+in)
+	args = append(append(append(args, frame...), years...), inArgs...)
+	b.WriteString("\n\tUNION ALL")
+	codeCond := ""
+	if codes != nil {
+		codeCond = " AND list_contains(?::VARCHAR[], code)"
+	}
+	part("nb", "code", nodeCols(splits),
+		"FROM agg_nodes WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND "+in+codeCond)
+	args = append(append(append(append(args, frame...), years...), tree), inArgs...)
+	if codes != nil {
+		args = append(args, codes)
+	}
+	return b.String(), args, len(nq.vals)
+}
