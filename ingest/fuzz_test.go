@@ -16,7 +16,8 @@ import (
 
 // FuzzValidate feeds arbitrary bytes to the parser and validator. It must
 // never panic; every refusal must be well-formed Problems; the byte scanner
-// must agree with encoding/json on what is JSON; and an export that passes
+// must agree with encoding/json on what is JSON; the quick schema check must
+// accept nothing the schema refuses; and an export that passes
 // must pass again, unchanged, from its canonical form.
 func FuzzValidate(f *testing.F) {
 	for _, data := range schemas.Examples() {
@@ -62,6 +63,12 @@ func FuzzValidate(f *testing.F) {
 				// on deeply nested lists.
 				if got := (&builder{data: data}).value(); !reflect.DeepEqual(want, got) {
 					t.Fatalf("builder disagrees with encoding/json: want %#v, got %#v", want, got)
+				}
+				// The quick schema check never accepts what the schema refuses.
+				if v.fast.accepts(want) {
+					if err := v.schema.Validate(want); err != nil {
+						t.Fatalf("the quick check accepts what the schema refuses: %v", err)
+					}
 				}
 			}
 		}

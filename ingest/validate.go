@@ -55,6 +55,7 @@ type ValidatorOptions struct {
 type Validator struct {
 	opts   ValidatorOptions
 	schema *jsonschema.Schema
+	fast   *checker       // accepts valid documents quickly; nil when the schema is beyond it
 	raw    map[string]any // the schema as data, for plain-English expectations
 	intern map[string]string
 
@@ -123,6 +124,9 @@ func NewValidator(opts ValidatorOptions) (*Validator, error) {
 	if v.schema, err = c.Compile(url); err != nil {
 		return nil, fmt.Errorf("compile review schema: %w", err)
 	}
+	// A schema the quick check does not understand is validated by the
+	// library alone: slower, never laxer (see schemacheck.go).
+	v.fast, _ = compileSchemaCheck(raw)
 
 	v.frames = map[string]*frameCodes{}
 	var names []string
@@ -265,7 +269,7 @@ func (v *Validator) Validate(name string, data []byte) (*Export, error) {
 	}
 
 	inst := (&builder{data: data, pos: start, intern: v.intern}).value()
-	if err := v.schema.Validate(inst); err != nil {
+	if err := v.validateSchema(inst); err != nil {
 		return nil, v.orderAndCap(v.schemaProblems(name, err, inst, data, start), data, start)
 	}
 	var ps []Problem
@@ -298,7 +302,7 @@ func (v *Validator) Check(name string, e *Export) error {
 			Expected: "finite numbers", Hint: "check numeric fields such as the second-coder agreement"}}
 	}
 	inst := (&builder{data: data, intern: v.intern}).value()
-	if err := v.schema.Validate(inst); err != nil {
+	if err := v.validateSchema(inst); err != nil {
 		return v.orderAndCap(v.schemaProblems(name, err, inst, data, 0), data, 0)
 	}
 	ps := v.semantic(name, e, nil)
@@ -307,6 +311,16 @@ func (v *Validator) Check(name string, e *Export) error {
 		return v.orderAndCap(ps, data, 0)
 	}
 	return nil
+}
+
+// validateSchema validates a decoded document against the export schema:
+// the quick check accepts most documents, and the library decides the rest
+// and explains what is wrong.
+func (v *Validator) validateSchema(inst any) error {
+	if v.fast.accepts(inst) {
+		return nil
+	}
+	return v.schema.Validate(inst)
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
