@@ -14,18 +14,7 @@ import (
 // next page counts the new review.
 func TestCacheFollowsUploads(t *testing.T) {
 	f := mustFixture(t)
-	received := func() int {
-		_, body := f.get(t, "/api/v1/overview")
-		var ov struct {
-			Totals struct {
-				ReviewsReceived int `json:"reviews_received"`
-			} `json:"totals"`
-		}
-		if err := json.Unmarshal(body, &ov); err != nil {
-			t.Fatalf("%v: %s", err, body)
-		}
-		return ov.Totals.ReviewsReceived
-	}
+	received := func() int { return reviewsReceived(t, f) }
 	before := received()
 	if again := received(); again != before {
 		t.Fatalf("the same question gave %d then %d", before, again)
@@ -98,26 +87,28 @@ func TestUploadsAnnounceChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.http.Config.Handler = s.Handler()
-		received := func() int {
-			t.Helper()
-			_, body := f.get(t, "/api/v1/overview")
-			var ov struct {
-				Totals struct {
-					ReviewsReceived int `json:"reviews_received"`
-				} `json:"totals"`
-			}
-			if err := json.Unmarshal(body, &ov); err != nil {
-				t.Fatalf("%v: %s", err, body)
-			}
-			return ov.Totals.ReviewsReceived
-		}
-		before := received()
+		before := reviewsReceived(t, f)
 		resp, body := f.postFiles(t, "/api/v1/reviews", map[string][]byte{"new.json": mustJSON(t, mustExample(t, "ANNOUNCE-2024-01"))}, "")
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("upload: %d %s", resp.StatusCode, body)
 		}
-		if after := received(); after != before+1 {
+		if after := reviewsReceived(t, f); after != before+1 {
 			t.Errorf("cache entries %d: reviews received %d after one upload to %d", entries, after, before)
 		}
 	}
+}
+
+// reviewsReceived asks the overview API how many reviews the store holds.
+func reviewsReceived(t *testing.T, f *fixture) int {
+	t.Helper()
+	_, body := f.get(t, "/api/v1/overview")
+	var ov struct {
+		Totals struct {
+			ReviewsReceived int `json:"reviews_received"`
+		} `json:"totals"`
+	}
+	if err := json.Unmarshal(body, &ov); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	return ov.Totals.ReviewsReceived
 }

@@ -26,14 +26,7 @@ func TestWriteGroupsWaitingCalls(t *testing.T) {
 	db := migratedStore(t)
 	var logs bytes.Buffer
 	w := NewWriter(WriterOptions{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	example := func(id string) *Export {
-		var e Export
-		if err := json.Unmarshal(schemas.Examples()["statutory-review.json"], &e); err != nil {
-			t.Fatal(err)
-		}
-		e.Review.ID = id
-		return &e
-	}
+	example := func(id string) *Export { return exampleAs(t, id) }
 
 	const callers = 8
 	w.mu.Lock() // the writer is busy: every call below has to wait
@@ -122,4 +115,15 @@ func migratedStore(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// exampleAs returns the statutory review example with the review ID id.
+func exampleAs(t *testing.T, id string) *Export {
+	t.Helper()
+	var e Export
+	if err := json.Unmarshal(schemas.Examples()["statutory-review.json"], &e); err != nil {
+		t.Fatal(err)
+	}
+	e.Review.ID = id
+	return &e
 }

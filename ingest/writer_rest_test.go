@@ -3,15 +3,12 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/collate-project/collate/schemas"
 )
 
 // TestWriterRests checks WriterOptions.Rest: after a transaction the writer
@@ -24,14 +21,7 @@ func TestWriterRests(t *testing.T) {
 	// A rest of 50 times the first transaction (at most maxRest) leaves
 	// the callers below ample time to queue.
 	w := NewWriter(WriterOptions{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Rest: 50})
-	example := func(id string) *Export {
-		var e Export
-		if err := json.Unmarshal(schemas.Examples()["statutory-review.json"], &e); err != nil {
-			t.Fatal(err)
-		}
-		e.Review.ID = id
-		return &e
-	}
+	example := func(id string) *Export { return exampleAs(t, id) }
 	if _, err := w.Write(ctx, []Item{{Export: example("REST-0"), Source: "0.json"}}); err != nil {
 		t.Fatal(err)
 	}
