@@ -105,16 +105,54 @@ func (s *Store) ownSQL(sc *scope, tree string, codes []string, splits bool) (str
 	part("tb", "''", []string{"sum(reviews)", "coalesce(sum(reviews) FILTER (WHERE frame_id = ? AND frame_version = ?), 0)"},
 		"FROM agg_totals WHERE year BETWEEN ? AND ? AND "+in)
 	args = append(append(append(args, frame...), years...), inArgs...)
-	b.WriteString("\n\tUNION ALL")
-	codeCond := ""
-	if codes != nil {
-		codeCond = " AND list_contains(?::VARCHAR[], code)"
-	}
-	part("nb", "code", nodeCols(splits),
-		"FROM agg_nodes WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND "+in+codeCond)
-	args = append(append(append(append(args, frame...), years...), tree), inArgs...)
-	if codes != nil {
-		args = append(args, codes)
+	// Boards that make up whole regions are read from the regional roll-up.
+	regions, boards := sc.wholeRegions(s.geo)
+	for _, from := range []struct {
+		table, col string
+		codes      []string
+	}{{"agg_nodes_r", "region", regions}, {"agg_nodes", "board", boards}} {
+		if len(from.codes) == 0 {
+			continue
+		}
+		codeCond := ""
+		if codes != nil {
+			codeCond = " AND list_contains(?::VARCHAR[], code)"
+		}
+		b.WriteString("\n\tUNION ALL")
+		part("nb", "code", nodeCols(splits), "FROM "+from.table+" WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND list_contains(?::VARCHAR[], "+from.col+")"+codeCond)
+		args = append(append(append(append(args, frame...), years...), tree), from.codes)
+		if codes != nil {
+			args = append(args, codes)
+		}
 	}
 	return b.String(), args, len(nq.vals)
+}
+
+// wholeRegions splits a custom collection's boards into the regions all of
+// whose boards it covers and the other boards.
+func (sc *scope) wholeRegions(g *geoIndex) (regions, boards []string) {
+	in := make(map[int]bool, len(sc.boards))
+	for _, b := range sc.boards {
+		in[b] = true
+	}
+	seen := map[int]bool{}
+	for _, b := range sc.boards {
+		r := g.nodes[b].parent
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		var mine []string
+		for _, c := range g.nodes[r].children {
+			if in[c] {
+				mine = append(mine, g.nodes[c].code)
+			}
+		}
+		if len(mine) == len(g.nodes[r].children) {
+			regions = append(regions, g.nodes[r].code)
+		} else {
+			boards = append(boards, mine...)
+		}
+	}
+	return regions, boards
 }

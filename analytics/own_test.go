@@ -49,6 +49,8 @@ func TestAgencyCollectionsAgainstSQL(t *testing.T) {
 		{SavedCollection{Name: "eng-routine-school", Nations: []string{"ENG"}, Kinds: []string{"routine", "innovation"}, Agencies: []string{"Primary school"}},
 			"nation = 'ENG' AND kind IN ('routine', 'innovation')"},
 		{SavedCollection{Name: "uk-police-recent", Agencies: []string{"Police"}, From: 2020}, "year >= 2020"},
+		{SavedCollection{Name: "ne-and-boards", Regions: []string{"ENG-NE"}, Boards: []string{"ENG-LDN-CAM", "ENG-LDN-ISL", "ENG-NW-MAN"}, Agencies: []string{"Police"}},
+			"(region = 'ENG-NE' OR board IN ('ENG-LDN-CAM', 'ENG-LDN-ISL', 'ENG-NW-MAN'))"},
 	}
 	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
 	withheld, published := 0, 0
