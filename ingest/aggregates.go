@@ -201,11 +201,24 @@ func dropFillTables(ctx context.Context, conn *sql.Conn) {
 	}
 }
 
-// stagedTables are the aggregates filled through temp.new_<table>, then
-// appended to the table and, rolled up, to its roll-up. The pairs, by far
+// stagedTables are the aggregates filled through temp.new_<table>, whose
+// rows start with the partition's number (part) instead of its seven named
+// columns, then appended, named, to the table and, rolled up, to its roll-up. The pairs, by far
 // the most rows, go straight from their integer-keyed form (temp.agg_pairs_i)
 // into agg_pairs and agg_pairs_r, named on the way.
 var stagedTables = []string{"agg_totals", "agg_nodes", "agg_flows", "agg_recs"}
+
+// partitionColumns are the columns every aggregate row starts with.
+const partitionColumns = `board, region, nation, year, kind, frame_id, frame_version`
+
+// prefixed returns the columns, each with the prefix, comma-separated.
+func prefixed(prefix string, cols []string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = prefix + c
+	}
+	return strings.Join(out, ", ")
+}
 
 // fillSteps lists the statements of a fill, once temp.agg_scope holds the
 // reviews to count: the shared preparation, then the statements filling each
@@ -213,23 +226,37 @@ var stagedTables = []string{"agg_totals", "agg_nodes", "agg_flows", "agg_recs"}
 func fillSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
 	steps := append([]aggStep{}, prepareStatements...)
 	for _, t := range stagedTables {
-		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE new_` + t + ` AS SELECT * FROM ` + t + ` LIMIT 0`})
+		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE new_` + t +
+			` AS SELECT 0::INTEGER AS part, * EXCLUDE (` + partitionColumns + `) FROM ` + t + ` LIMIT 0`})
 	}
 	steps = append(steps, fillStatements...)
 	for _, t := range stagedTables {
-		// In the order compaction leaves, so a load into empty tables
-		// needs no compaction at all.
-		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT * FROM temp.new_` + t + ` ORDER BY ` + compactOrder(t)})
-	}
-	for _, t := range stagedTables {
-		if !slices.Contains(rolledTables, t) {
-			continue
-		}
-		q, err := rollupSQL(ctx, conn, t, "temp.new_"+t, "", "1")
+		cols, err := tableColumns(ctx, conn, t)
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, aggStep{"roll up " + t, q})
+		nk := aggKeyColumns[t]
+		if nk < 7 || nk >= len(cols) || strings.Join(cols[:7], ", ") != partitionColumns {
+			return nil, fmt.Errorf("aggregates: %s does not start with the partition columns and end with sums", t)
+		}
+		// Named in partition order, which is the order compaction leaves,
+		// so a load into empty tables needs no compaction at all.
+		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version, ` +
+			prefixed("x.", cols[7:]) + ` FROM temp.new_` + t + ` x JOIN temp.agg_part p USING (part) ORDER BY x.part`})
+		if !slices.Contains(rolledTables, t) {
+			continue
+		}
+		sums := make([]string, 0, len(cols)-nk)
+		for _, c := range cols[nk:] {
+			sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c, c))
+		}
+		keys := prefixed("x.", cols[7:nk])
+		steps = append(steps, aggStep{"roll up " + t, `INSERT INTO ` + t + `_r
+SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version, ` + prefixed("r.", cols[7:]) + `
+FROM (SELECT p.rpart, ` + keys + `, ` + strings.Join(sums, ", ") + `
+      FROM temp.new_` + t + ` x JOIN temp.agg_part p USING (part) GROUP BY p.rpart, ` + keys + `) r
+JOIN (SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part) p USING (rpart)
+ORDER BY r.rpart`})
 	}
 	return append(steps, pairsStatements...), nil
 }
@@ -277,8 +304,9 @@ FROM coded x JOIN closure c ON c.frame_id = x.frame_id AND c.frame_version = x.f
 GROUP BY x.review_key, x.episode_no, c.cid`},
 }
 
-// partitionKey is the columns every aggregate row starts with.
-const partitionKey = `board, region, nation, year, kind, frame_id, frame_version`
+// partitionKey is the column every staged row starts with: the partition's
+// number in temp.agg_part, named only when the row is stored.
+const partitionKey = `part`
 
 var fillStatements = []aggStep{
 	{"totals", `
@@ -344,10 +372,10 @@ WITH per_review AS (
 	       coalesce(sum(m5), 0) AS m5, coalesce(sum(m6), 0) AS m6
 	FROM per_review GROUP BY part, cid
 )
-SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version, 'factor', c.code,
+SELECT x.part, 'factor', c.code,
        x.reviews, x.episodes, x.mentions, x.r1, x.r2, x.r3, x.r4, x.r5, x.r6, NULL,
        x.e1, x.e2, x.e3, x.e4, x.e5, x.e6, NULL, x.m1, x.m2, x.m3, x.m4, x.m5, x.m6, NULL
-FROM per_part x JOIN temp.agg_part p USING (part) JOIN temp.agg_code c USING (cid)`},
+FROM per_part x JOIN temp.agg_code c USING (cid)`},
 
 	// Pattern nodes: a pattern counts for its sub-pattern (or its type) and
 	// every ancestor, and a proposed sub-pattern also for <type>.proposed.
@@ -550,7 +578,7 @@ SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version,
        x.within, x.depth, ca.code, cb.code, x.reviews, x.episodes
 FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
 JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
-ORDER BY x.part, x.within, x.depth, x.a, x.b`},
+ORDER BY x.part`},
 	{"roll up agg_pairs", `
 INSERT INTO agg_pairs_r
 WITH rolled AS (
@@ -568,5 +596,5 @@ SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_
        x.within, x.depth, ca.code AS a, cb.code AS b, x.reviews, x.episodes
 FROM both_ways x JOIN rparts p USING (rpart)
 JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
-ORDER BY x.within, x.depth, x.a, x.b, x.rpart`},
+ORDER BY x.within, x.depth, x.a`},
 }
