@@ -268,6 +268,11 @@ func mustLoadServer(t *testing.T, n int) *loadServer {
 		t.Fatal(err)
 	}
 	ls.loadTime = time.Since(start)
+	if v := os.Getenv("COLLATE_LOAD_DB_THREADS"); v != "" {
+		if _, err := db.ExecContext(ctx, `SET threads = `+v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ls.mu.Lock()
 	ls.spans = nil // the initial load is not part of the test
 	ls.mu.Unlock()

@@ -56,6 +56,9 @@ type Config struct {
 	MetricsAddr string // COLLATE_METRICS_ADDR
 	// WriterRest paces the upload writer (ingest.WriterOptions.Rest).
 	WriterRest float64 // COLLATE_WRITER_REST
+	// DBThreads is DuckDB's worker threads for serve; 0 leaves DuckDB's
+	// default (one per core).
+	DBThreads int // COLLATE_DB_THREADS
 
 	// extra holds flags of commands wired by other files.
 	extra map[string]*string
@@ -147,6 +150,13 @@ func Parse(args, environ []string, stderr io.Writer) (Config, error) {
 	}
 	if v := env["COLLATE_PUBLIC"]; v == "true" || v == "1" {
 		cfg.Public = true
+	}
+	if v := env["COLLATE_DB_THREADS"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return cfg, usageError{fmt.Sprintf("COLLATE_DB_THREADS=%q: give a whole number, 0 or more", v)}
+		}
+		cfg.DBThreads = n
 	}
 	if v := env["COLLATE_WRITER_REST"]; v != "" {
 		f, err := strconv.ParseFloat(v, 64)

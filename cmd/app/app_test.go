@@ -151,3 +151,29 @@ func countRows(t *testing.T, path, query string) int {
 	}
 	return n
 }
+
+// TestServeTuningSettings: the writer's rest and DuckDB's threads come from
+// the environment, flags override them, and bad values stop with a usage
+// error that names the setting.
+func TestServeTuningSettings(t *testing.T) {
+	var errb bytes.Buffer
+	cfg, err := app.Parse([]string{"serve"}, nil, &errb)
+	if err != nil || cfg.WriterRest != 1 || cfg.DBThreads != 0 {
+		t.Fatalf("defaults: rest %v, threads %d, err %v", cfg.WriterRest, cfg.DBThreads, err)
+	}
+	cfg, err = app.Parse([]string{"serve"}, []string{"COLLATE_WRITER_REST=2.5", "COLLATE_DB_THREADS=1"}, &errb)
+	if err != nil || cfg.WriterRest != 2.5 || cfg.DBThreads != 1 {
+		t.Fatalf("environment: rest %v, threads %d, err %v", cfg.WriterRest, cfg.DBThreads, err)
+	}
+	cfg, err = app.Parse([]string{"serve", "--writer-rest", "0", "--db-threads", "2"}, []string{"COLLATE_WRITER_REST=2.5", "COLLATE_DB_THREADS=1"}, &errb)
+	if err != nil || cfg.WriterRest != 0 || cfg.DBThreads != 2 {
+		t.Fatalf("flags over the environment: rest %v, threads %d, err %v", cfg.WriterRest, cfg.DBThreads, err)
+	}
+	for _, env := range []string{"COLLATE_WRITER_REST=-1", "COLLATE_WRITER_REST=soon", "COLLATE_DB_THREADS=-2", "COLLATE_DB_THREADS=many"} {
+		name, _, _ := strings.Cut(env, "=")
+		_, err := app.Parse([]string{"serve"}, []string{env}, &errb)
+		if err == nil || app.ExitCode(err) != 2 || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err %v (exit %d), want a usage error naming %s", env, err, app.ExitCode(err), name)
+		}
+	}
+}

@@ -31,6 +31,7 @@ func serveCommand() command {
 			fs.BoolVar(&c.Public, "public", c.Public, "let visitors who are not signed in see suppressed aggregate pages (env COLLATE_PUBLIC=true)")
 			fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at http://ADDR/metrics on a listener of its own, such as 127.0.0.1:9464; off when empty (env COLLATE_METRICS_ADDR)")
 			fs.Float64Var(&c.WriterRest, "writer-rest", c.WriterRest, "after each upload transaction the writer rests this many times as long as it took, so a stream of uploads leaves readers most of the CPU and is stored in fewer, larger transactions; 0 writes without rest (env COLLATE_WRITER_REST)")
+			fs.IntVar(&c.DBThreads, "db-threads", c.DBThreads, "DuckDB worker threads; 0 keeps DuckDB's default of one per core. 1 suits many small concurrent reads (each query then runs on one core, with less contention between them) at the cost of large queries using one core (env COLLATE_DB_THREADS)")
 			fs.BoolVar(&c.DemoUsers, "demo-users", false, "create one demo account of each role with fresh passwords and print them (local demos only)")
 			oidcFlags(fs, c)
 		},
@@ -61,6 +62,14 @@ func runServe(ctx context.Context, r *runner) error {
 	validator, err := ingest.NewValidator(ingest.ValidatorOptions{Frames: frames})
 	if err != nil {
 		return err
+	}
+	if r.cfg.DBThreads < 0 {
+		return usageError{"--db-threads: give a whole number, 0 or more"}
+	}
+	if r.cfg.DBThreads > 0 {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", r.cfg.DBThreads)); err != nil {
+			return fmt.Errorf("set DuckDB threads to %d: %w", r.cfg.DBThreads, err)
+		}
 	}
 	if r.cfg.WriterRest < 0 {
 		return usageError{"--writer-rest: give a number, 0 or more"}
