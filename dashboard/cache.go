@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collate-project/collate/analytics"
@@ -18,7 +19,7 @@ import (
 // as the one it was computed for, with its suppression. Every write goes
 // through this server's ingest.Writer (DuckDB lets one process open the store
 // for writing), and each stored upload clears the cache, so a cached figure
-// is never older than the data.
+// is never older than the data (save under overload, below).
 //
 // Under load the cache also shapes the work sent to DuckDB:
 //
@@ -32,6 +33,14 @@ import (
 //     cache, and the writer, from queueing behind them for the CPU.
 //   - Answers that are the same until the data changes (a refusal, a review
 //     that is not there, a question that is not valid) are kept like results.
+//   - When the server is overloaded (as many computations waiting for a
+//     slot as there are slots) just after an upload, a figure the upload
+//     made out of date is answered from before it, for at most maxStale
+//     after the upload: each result names the data version it was computed
+//     from, and reveals nothing the earlier data did not. Otherwise every
+//     reader would queue behind the recomputation of everything an upload
+//     cleared. Lists of reviews and episodes, and single reviews, are never
+//     answered this way.
 type cache struct {
 	next    Analytics
 	max     int
@@ -43,7 +52,26 @@ type cache struct {
 	lru     *list.List // front is most recent
 	flights map[string]*flight
 	gen     uint64 // bumped by invalidate
+	// stale holds results from before the latest uploads, for overload.
+	stale map[string]*staleEntry
+	// waiting counts computations waiting for a slot.
+	waiting atomic.Int64
 }
+
+// maxStale bounds how long after an upload a result from before it may be
+// given out.
+const maxStale = 5 * time.Second
+
+// staleEntry is a result the data has changed under since.
+type staleEntry struct {
+	value any
+	err   error
+	since time.Time
+}
+
+// neverStale are the methods whose answers are rows of reviews rather than
+// figures: they are always computed from the data as it is.
+var neverStale = map[string]bool{"review": true, "reviews": true, "episodes": true}
 
 type cacheEntry struct {
 	key   string
@@ -64,13 +92,29 @@ func newCache(next Analytics, max, slots int, m *Metrics) *cache {
 		entries: map[string]*list.Element{}, lru: list.New(), flights: map[string]*flight{}}
 }
 
-// invalidate forgets every result. Results being computed when it is called
-// are handed to those already waiting for them but neither stored nor given
-// to anyone who asks afterwards.
+// invalidate forgets every result, keeping it only as stale for overload.
+// Results being computed when it is called are handed to those already
+// waiting for them but neither stored nor given to anyone who asks
+// afterwards.
 func (c *cache) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	now := time.Now()
+	stale := map[string]*staleEntry{}
+	for k, e := range c.stale {
+		if now.Sub(e.since) < maxStale {
+			stale[k] = e
+		}
+	}
+	for k, el := range c.entries { // newer than any stale result of the same key
+		if len(stale) >= 2*c.max {
+			break
+		}
+		e := el.Value.(*cacheEntry)
+		stale[k] = &staleEntry{value: e.value, err: e.err, since: now}
+	}
+	c.stale = stale
 	c.entries = map[string]*list.Element{}
 	c.lru.Init()
 	c.flights = map[string]*flight{}
@@ -101,6 +145,11 @@ func cached[T any](c *cache, ctx context.Context, method string, args []any, com
 			c.mu.Unlock()
 			c.metrics.observeCache("hit", 0)
 			return resultOf[T](e.value, e.err)
+		}
+		if st := c.staleFor(method, key); st != nil && c.overloaded() {
+			c.mu.Unlock()
+			c.metrics.observeCache("stale", 0)
+			return resultOf[T](st.value, st.err)
 		}
 		if f, ok := c.flights[key]; ok {
 			f.waiters++
@@ -150,13 +199,30 @@ func (c *cache) lead(ctx context.Context, key string, gen uint64, f *flight, com
 
 // compute runs fn when a slot is free.
 func (c *cache) compute(ctx context.Context, fn func() (any, error)) (any, error) {
+	c.waiting.Add(1)
 	select {
 	case c.slots <- struct{}{}:
+		c.waiting.Add(-1)
 	case <-ctx.Done():
+		c.waiting.Add(-1)
 		return nil, errs.Wrap(errs.Unavailable, ctx.Err(), "waiting for the store: the request was cancelled")
 	}
 	defer func() { <-c.slots }()
 	return fn()
+}
+
+// overloaded reports whether as many computations wait for a slot as there
+// are slots.
+func (c *cache) overloaded() bool { return c.waiting.Load() >= int64(cap(c.slots)) }
+
+// staleFor returns the result for key from before the latest uploads, if
+// it may be given out; c.mu is held.
+func (c *cache) staleFor(method, key string) *staleEntry {
+	e, ok := c.stale[key]
+	if !ok || neverStale[method] || time.Since(e.since) >= maxStale {
+		return nil
+	}
+	return e
 }
 
 // store keeps a result; c.mu is held.

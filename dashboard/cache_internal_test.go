@@ -204,3 +204,57 @@ func TestCacheBoundsComputations(t *testing.T) {
 		t.Errorf("%d computations in all, want 5", got)
 	}
 }
+
+// TestCacheStaleOnlyWhenOverloaded: after an upload, a result from before
+// it is given out only while as many computations wait for a slot as there
+// are slots, only for maxStale, and never for rows of reviews.
+func TestCacheStaleOnlyWhenOverloaded(t *testing.T) {
+	g := &gated{release: make(chan struct{})}
+	close(g.release)
+	c := newCache(g, 10, 2, nil)
+	ctx := context.Background()
+	sel := analytics.Selection{Collection: "ENG-NE"}
+	first, _ := c.Overview(ctx, cacheViewer, sel)
+	c.invalidate()
+
+	// Not overloaded: the next request computes afresh.
+	fresh, _ := c.Overview(ctx, cacheViewer, sel)
+	if fresh == first || g.calls.Load() != 2 {
+		t.Fatalf("after an upload, with slots free, got computation %d (%d calls), want a new one", fresh.Provenance.Reviews, g.calls.Load())
+	}
+	c.invalidate()
+
+	c.waiting.Store(int64(cap(c.slots))) // as many waiting as there are slots
+	if got, _ := c.Overview(ctx, cacheViewer, sel); got != fresh || g.calls.Load() != 2 {
+		t.Fatalf("overloaded just after an upload: got computation %d (%d calls), want the one from before the upload", got.Provenance.Reviews, g.calls.Load())
+	}
+	c.waiting.Store(int64(cap(c.slots)) - 1)
+	if got, _ := c.Overview(ctx, cacheViewer, sel); got == fresh || g.calls.Load() != 3 {
+		t.Fatalf("one waiting fewer than the slots: got computation %d, want a new one", got.Provenance.Reviews)
+	}
+
+	c.invalidate()
+	c.waiting.Store(int64(cap(c.slots)))
+	c.mu.Lock()
+	for _, e := range c.stale {
+		e.since = e.since.Add(-maxStale)
+	}
+	c.mu.Unlock()
+	if _, _ = c.Overview(ctx, cacheViewer, sel); g.calls.Load() != 4 {
+		t.Fatalf("overloaded %s after an upload: %d calls, want the result computed afresh", maxStale, g.calls.Load())
+	}
+	c.waiting.Store(0)
+
+	c.mu.Lock()
+	c.stale = map[string]*staleEntry{}
+	c.mu.Unlock()
+	c.invalidate()
+	if len(c.stale) != 1 {
+		t.Fatalf("%d results kept as stale after an upload, want the 1 cached", len(c.stale))
+	}
+	for _, m := range []string{"review", "reviews", "episodes"} {
+		if !neverStale[m] {
+			t.Errorf("%s answers may be given out stale", m)
+		}
+	}
+}

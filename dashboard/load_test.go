@@ -77,18 +77,18 @@ func TestLoad(t *testing.T) {
 	var phaseNotes []string
 	runPhase := func(phase string, withUploads bool) {
 		load0, cpu0 := loadAverage(), processCPU()
-		hit0, shared0, miss0 := ls.cacheCounts(t)
+		hit0, shared0, stale0, miss0 := ls.cacheCounts(t)
 		n0 := len(results)
 		defer func() {
-			hit, shared, miss := ls.cacheCounts(t)
-			hit, shared, miss = hit-hit0, shared-shared0, miss-miss0
+			hit, shared, stale, miss := ls.cacheCounts(t)
+			hit, shared, stale, miss = hit-hit0, shared-shared0, stale-stale0, miss-miss0
 			cpu := processCPU() - cpu0
 			mu.Lock()
 			n := len(results) - n0
 			mu.Unlock()
 			phaseNotes = append(phaseNotes, fmt.Sprintf("%s: load average %s at the start, %s at the end; the test process used %.1f s of CPU (%.1f ms per request, clients and writer included); "+
-				"analytics results from the cache %.0f, shared with a request computing them %.0f, computed %.0f (%.0f%% not computed)",
-				phase, load0, loadAverage(), cpu.Seconds(), msOf(cpu)/float64(max(n, 1)), hit, shared, miss, 100*(hit+shared)/max(hit+shared+miss, 1)))
+				"analytics results from the cache %.0f, shared with a request computing them %.0f, from before an upload while overloaded %.0f, computed %.0f (%.0f%% not computed)",
+				phase, load0, loadAverage(), cpu.Seconds(), msOf(cpu)/float64(max(n, 1)), hit, shared, stale, miss, 100*(hit+shared+stale)/max(hit+shared+stale+miss, 1)))
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), duration/2)
 		defer cancel()
@@ -363,7 +363,7 @@ func mustLoad2(t *testing.T, w *ingest.Writer, items []ingest.Item) {
 }
 
 // cacheCounts reads the result cache's counters from the server's metrics.
-func (ls *loadServer) cacheCounts(t *testing.T) (hit, shared, miss float64) {
+func (ls *loadServer) cacheCounts(t *testing.T) (hit, shared, stale, miss float64) {
 	t.Helper()
 	mfs, err := ls.metrics.Registry().Gather()
 	if err != nil {
@@ -380,13 +380,15 @@ func (ls *loadServer) cacheCounts(t *testing.T) (hit, shared, miss float64) {
 					hit = m.GetCounter().GetValue()
 				case "shared":
 					shared = m.GetCounter().GetValue()
+				case "stale":
+					stale = m.GetCounter().GetValue()
 				case "miss":
 					miss = m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	return hit, shared, miss
+	return hit, shared, stale, miss
 }
 
 // processCPU is the user and system CPU time of this process so far, DuckDB's

@@ -72,14 +72,14 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	}
 	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "collate_cache_requests_total",
-		Help: "Analytics results asked of the result cache, by outcome: hit (kept), shared (computed once for several requests at the same time) or miss (computed).",
+		Help: "Analytics results asked of the result cache, by outcome: hit (kept), shared (computed once for several requests at the same time), stale (from before an upload, while the server was overloaded; at most 5 s after it) or miss (computed).",
 	}, []string{"outcome"})
 	m.compute = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "collate_cache_wait_seconds",
 		Help:    "Time to get a result not in the cache: computing it (miss, queueing for a query slot included) or waiting for another request computing it (shared).",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"outcome"})
-	for _, o := range []string{"hit", "shared", "miss"} {
+	for _, o := range []string{"hit", "shared", "stale", "miss"} {
 		m.cache.WithLabelValues(o)
 	}
 	for _, o := range []ingest.Outcome{ingest.Added, ingest.Superseded, ingest.Unchanged, ingest.Rejected} {
@@ -148,7 +148,7 @@ func (m *Metrics) observeCache(outcome string, elapsed time.Duration) {
 		return
 	}
 	m.cache.WithLabelValues(outcome).Inc()
-	if outcome != "hit" {
+	if outcome != "hit" && outcome != "stale" {
 		m.compute.WithLabelValues(outcome).Observe(elapsed.Seconds())
 	}
 }
