@@ -34,13 +34,13 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []str
 	// Where each part's values go: a cube, and the columns of its values
 	// (nil: in order).
 	parts := map[string]struct {
-		c    *cube
+		c    []*cube
 		cols []int
 	}{
-		"n":  {ms.c, nil},
-		"nb": {ms.base, nil},
-		"t":  {tot.c, []int{vReceived, vCoded, vEpisodes}},
-		"tb": {tot.base, []int{vReceived, vCoded}},
+		"n":  {[]*cube{ms.c}, nil},
+		"nb": {[]*cube{ms.base}, nil},
+		"t": {[]*cube{tot.c, tot.c, tot.c, tot.base, tot.base},
+			[]int{vReceived, vCoded, vEpisodes, vReceived, vCoded}},
 	}
 	rows, err := s.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
@@ -55,16 +55,15 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []str
 		}
 		to, ok := parts[part]
 		list, _ := vals.([]any)
-		if !ok || (to.cols == nil && len(list) != to.c.nv) || (to.cols != nil && len(list) != len(to.cols)) {
+		if !ok || (to.cols == nil && len(list) != to.c[0].nv) || (to.cols != nil && len(list) != len(to.cols)) {
 			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", part, len(list))
 		}
-		cell := to.c.cell(key, 0)
 		for i, v := range list {
 			n, _ := v.(int64)
 			if to.cols != nil {
-				cell[to.cols[i]] += n
+				to.c[i].cell(key, 0)[to.cols[i]] += n
 			} else {
-				cell[i] += n
+				to.c[0].cell(key, 0)[i] += n
 			}
 		}
 	}
@@ -76,35 +75,33 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []str
 
 // ownSQL is the statement of readOwn and its arguments, with the number of
 // values of its node rows. Its rows are (part, key, values): part "n" the
-// node figures of the collection, "t" its reviews received, reviews coded
-// and their episodes; "nb" and "tb" the node figures and the reviews
-// received and coded of the same boards without the narrowing.
+// node figures of the collection and "nb" those of the same boards without
+// the narrowing; "t" the collection's reviews received, reviews coded and
+// their episodes, then the reviews received and coded without the narrowing.
 func (s *Store) ownSQL(sc *scope, tree string, codes []string, splits bool) (string, []any, int) {
 	in, inArgs := sc.inBoards(s.geo)
 	nq := nodesBaseSQL(sc, tree, codes, splits)
 	frame := []any{sc.frame.info.ID, sc.frame.info.Version}
 	years := []any{sc.from, sc.to}
 
-	// ra: the collection's reviews, all frames (for reviews received); r:
-	// those coded with the scope's frame.
+	// ra: every current review of the collection's boards and years, all
+	// frames, with whether it is coded with the scope's frame and whether
+	// it is of the collection (hit); r: the collection's coded reviews.
 	w, args := sc.narrowing()
-	args = append(append(append(append([]any{}, frame...), inArgs...), years...), args...)
+	args = append(append(append(append([]any{}, frame...), args...), inArgs...), years...)
 	var b strings.Builder
 	b.WriteString(`WITH ra AS MATERIALIZED (
-		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded FROM reviews
-		WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?` + w + `),
-	r AS (SELECT * FROM ra WHERE coded)` + nq.ctes)
+		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded, (true` + w + `) AS hit
+		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?),
+	r AS (SELECT * FROM ra WHERE coded AND hit)` + nq.ctes)
 	args = append(args, nq.args...)
 	part := func(name, key string, vals []string, rest string) {
 		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, strings.Join(vals, ", "), rest)
 	}
 	part("n", nq.key, nq.vals, nq.from)
 	b.WriteString("\n\tUNION ALL")
-	part("t", "''", []string{"count(*)", "count(*) FILTER (WHERE coded)", "coalesce(sum(n_episodes) FILTER (WHERE coded), 0)"}, "FROM ra")
-	b.WriteString("\n\tUNION ALL")
-	part("tb", "''", []string{"sum(reviews)", "coalesce(sum(reviews) FILTER (WHERE frame_id = ? AND frame_version = ?), 0)"},
-		"FROM agg_totals WHERE year BETWEEN ? AND ? AND "+in)
-	args = append(append(append(args, frame...), years...), inArgs...)
+	part("t", "''", []string{"count(*) FILTER (WHERE hit)", "count(*) FILTER (WHERE hit AND coded)",
+		"coalesce(sum(n_episodes) FILTER (WHERE hit AND coded), 0)", "count(*)", "count(*) FILTER (WHERE coded)"}, "FROM ra")
 	// Boards that make up whole regions are read from the regional roll-up.
 	regions, boards := sc.wholeRegions(s.geo)
 	for _, from := range []struct {
