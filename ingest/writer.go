@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -313,6 +314,10 @@ type Partition struct {
 }
 
 func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error) {
+	canon, err := canonicalAll(items)
+	if err != nil {
+		return nil, err
+	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: connect: %w", err)
@@ -337,11 +342,8 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		var supersede []int64
 		removedParts := map[Partition]bool{}
 		now := w.now().UTC()
-		for _, it := range items {
-			body, sha, err := Canonical(it.Export)
-			if err != nil {
-				return err
-			}
+		for i, it := range items {
+			body, sha := canon[i].body, canon[i].sha
 			rv := it.Export.Review
 			r := Receipt{Source: it.Source, ReviewID: rv.ID, SHA256: sha}
 			prev, seen := state[rv.ID]
@@ -421,6 +423,36 @@ func (w *Writer) writeBatch(ctx context.Context, items []Item) ([]Receipt, error
 		return nil, err
 	}
 	return receipts, nil
+}
+
+// canonicalForm is an item's canonical JSON and its SHA-256.
+type canonicalForm struct {
+	body []byte
+	sha  string
+}
+
+// canonicalAll computes every item's canonical form on every CPU before the
+// writer opens its transaction: the writer is the one serial step of a bulk
+// load, so work that needs no store is kept off it.
+func canonicalAll(items []Item) ([]canonicalForm, error) {
+	out := make([]canonicalForm, len(items))
+	failed := make([]error, len(items))
+	workers := min(runtime.GOMAXPROCS(0), len(items))
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < len(items); i += workers {
+				out[i].body, out[i].sha, failed[i] = Canonical(items[i].Export)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range failed {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // supersededWithin lists keys stored by this batch that a later item of the
