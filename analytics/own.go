@@ -42,33 +42,22 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []str
 		"t": {[]*cube{tot.c, tot.c, tot.c, tot.base, tot.base},
 			[]int{vReceived, vCoded, vEpisodes, vReceived, vCoded}},
 	}
-	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	got, err := s.ownRows(ctx, sc, stmt, args)
 	if err != nil {
-		return nil, nil, wrapDB(ctx, err, "read the collection's reviews")
+		return nil, nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var part, key string
-		var vals any
-		if err := rows.Scan(&part, &key, &vals); err != nil {
-			return nil, nil, wrapDB(ctx, err, "read the collection's reviews")
+	for _, r := range got {
+		to, ok := parts[r.place]
+		if !ok || (to.cols == nil && len(r.vals) != to.c[0].nv) || (to.cols != nil && len(r.vals) != len(to.cols)) {
+			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", r.place, len(r.vals))
 		}
-		to, ok := parts[part]
-		list, _ := vals.([]any)
-		if !ok || (to.cols == nil && len(list) != to.c[0].nv) || (to.cols != nil && len(list) != len(to.cols)) {
-			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", part, len(list))
-		}
-		for i, v := range list {
-			n, _ := v.(int64)
+		for i, v := range r.vals {
 			if to.cols != nil {
-				to.c[i].cell(key, 0)[to.cols[i]] += n
+				to.c[i].cell(r.key, 0)[to.cols[i]] += v
 			} else {
-				to.c[0].cell(key, 0)[i] += n
+				to.c[0].cell(r.key, 0)[i] += v
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, wrapDB(ctx, err, "read the collection's reviews")
 	}
 	return &protected{ms: tot, key: ""}, ms, nil
 }
@@ -152,4 +141,37 @@ func (sc *scope) wholeRegions(g *geoIndex) (regions, boards []string) {
 		}
 	}
 	return regions, boards
+}
+
+// ownRows runs the statement of readOwn, or takes its rows from the read
+// memo (as readInto does for aggregate reads: the rows are those of the data
+// version the view resolved); each row's part is held as its place.
+func (s *Store) ownRows(ctx context.Context, sc *scope, stmt string, args []any) ([]readRow, error) {
+	if got, ok := s.reads.get(sc.prov.DataVersion, stmt, args); ok {
+		return got, nil
+	}
+	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, wrapDB(ctx, err, "read the collection's reviews")
+	}
+	defer rows.Close()
+	var got []readRow
+	for rows.Next() {
+		var r readRow
+		var vals any
+		if err := rows.Scan(&r.place, &r.key, &vals); err != nil {
+			return nil, wrapDB(ctx, err, "read the collection's reviews")
+		}
+		list, _ := vals.([]any)
+		r.vals = make([]int64, len(list))
+		for i, v := range list {
+			r.vals[i], _ = v.(int64)
+		}
+		got = append(got, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapRowsErr(ctx, err, "read the collection's reviews")
+	}
+	s.reads.put(sc.prov.DataVersion, stmt, args, got)
+	return got, nil
 }

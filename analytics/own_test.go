@@ -149,3 +149,41 @@ func naiveFactorCounts(t *testing.T, db *sql.DB, where string) map[string]nodeCo
 	}
 	return out
 }
+
+// TestAgencyCollectionMemoFollowsWrites: the read of a collection narrowed
+// by agency is kept in the read memo, and never answers after a write.
+func TestAgencyCollectionMemoFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	fs := recurrenceFixtures()
+	mustWrite(t, db, exports(fs[:4]...)...) // R4 is the North East's review involving the police
+	s := mustStore(t, db, 0)
+	if _, err := s.SaveCollection(ctx, admin, SavedCollection{Name: "ne-police", Regions: []string{"ENG-NE"}, Agencies: []string{"Police"}}); err != nil {
+		t.Fatal(err)
+	}
+	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
+	work := func() (int, int) {
+		t.Helper()
+		r, err := s.Recurrence(ctx, full, Selection{Collection: SavedPrefix + "ne-police"}, RecurrenceOptions{Codes: []string{"FL.WORK.03"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return val(t, r.Totals.ReviewsCoded), val(t, r.Rows[0].Reviews)
+	}
+	if coded, n := work(); coded != 1 || n != 1 {
+		t.Fatalf("coded %d, FL.WORK.03 %d; want 1 and 1", coded, n)
+	}
+	kept := len(s.reads.rows)
+	if kept == 0 {
+		t.Fatal("the collection's read was not kept")
+	}
+	if coded, n := work(); coded != 1 || n != 1 || len(s.reads.rows) != kept {
+		t.Fatalf("asked again: coded %d, FL.WORK.03 %d, reads kept %d then %d", coded, n, kept, len(s.reads.rows))
+	}
+	r7 := fs[3]
+	r7.id, r7.board = "R7", "ENG-NE-SUN"
+	mustWrite(t, db, r7.export())
+	if coded, n := work(); coded != 2 || n != 2 {
+		t.Fatalf("after another review involving the police, coded %d, FL.WORK.03 %d; want 2 and 2", coded, n)
+	}
+}
