@@ -163,6 +163,33 @@ func benchQueries() []benchQuery {
 			naive: codesCTE + ` SELECT cf.code, count(DISTINCT r.review_key), count(DISTINCT (r.review_key, cf.episode_no))
 			FROM reviews r JOIN cf USING (review_key)
 			WHERE r.status = 'current' AND r.region = 'ENG-LDN' AND list_has_any(r.agencies, ['Police']) GROUP BY 1`},
+
+		{name: "custom collection by agency (region, overview)", run: func(ctx context.Context, s *Store) error {
+			_, err := s.Overview(ctx, pub, Selection{Collection: SavedPrefix + "ldn-police"})
+			return err
+		}, // The same question as the view: reviews received and coded, their
+			// episodes by adequacy, and the reviews with the family involved.
+			naive: `SELECT count(DISTINCT r.review_key), count(DISTINCT r.review_key) FILTER (WHERE r.frame_id = 'scie-lt' AND r.frame_version = '2008.1'),
+			count(e.episode_no) FILTER (WHERE r.frame_id = 'scie-lt' AND r.frame_version = '2008.1'),
+			count(*) FILTER (WHERE e.adequacy = 'good'), count(*) FILTER (WHERE e.adequacy = 'problematic'),
+			count(*) FILTER (WHERE e.adequacy = 'mixed'), count(*) FILTER (WHERE e.adequacy = 'not_judged'),
+			count(DISTINCT r.review_key) FILTER (WHERE r.family_participation = 'yes')
+			FROM reviews r LEFT JOIN episodes e USING (review_key)
+			WHERE r.status = 'current' AND r.region = 'ENG-LDN' AND list_has_any(r.agencies, ['Police'])`},
+
+		{name: "custom collection by agency (region, factor trends)", run: func(ctx context.Context, s *Store) error {
+			// What the dashboard's trends page asks first: every factor by year.
+			_, err := s.Trends(ctx, pub, Selection{Collection: SavedPrefix + "ldn-police"}, TrendOptions{Tree: TreeFactor, Depth: 3})
+			return err
+		}, // The same question as the view: reviews coded per year, and the
+			// reviews citing each factor per year.
+			naive: codesCTE + ` SELECT r.year, NULL, count(*) FROM reviews r
+			WHERE r.status = 'current' AND r.region = 'ENG-LDN' AND list_has_any(r.agencies, ['Police'])
+			  AND r.frame_id = 'scie-lt' AND r.frame_version = '2008.1' GROUP BY 1
+			UNION ALL
+			SELECT r.year, cf.code, count(DISTINCT r.review_key) FROM reviews r JOIN cf USING (review_key)
+			JOIN frame_nodes n ON n.frame_id = 'scie-lt' AND n.frame_version = '2008.1' AND n.tree = 'factor' AND n.code = cf.code AND n.depth = 3
+			WHERE r.status = 'current' AND r.region = 'ENG-LDN' AND list_has_any(r.agencies, ['Police']) GROUP BY 1, 2`},
 	}
 }
 
