@@ -8,8 +8,13 @@ func (s *Store) overview(ctx context.Context, v Viewer, sel Selection) (*Overvie
 		return nil, err
 	}
 	sc.needAdequacy = true
-	p := s.planFor(sc)
-	t, err := s.readTotals(ctx, sc, p)
+	var t *protected
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		t, _, err = s.readOwn(ctx, sc, ownRead{overview: true})
+	} else {
+		t, err = s.readTotals(ctx, sc, s.planFor(sc))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -19,28 +19,62 @@ import (
 // reviews once per node rather than once per board and node halves the
 // work of the node read.
 
-// ownPlace is the place column of a read for the collection as one place.
-const ownPlace = "'*'"
+// ownRead is what a view of a narrowed collection reads for it alone.
+type ownRead struct {
+	tree   string   // the tree of the node figures; "" reads totals only
+	codes  []string // restricts the nodes (nil: all)
+	splits bool
+	byYear bool
+	// overview reads the totals an overview shows (episodes by adequacy,
+	// family involvement, patterns and recommendations besides), not only
+	// the reviews received, the reviews coded and their episodes.
+	overview bool
+}
 
-// readOwn reads the totals and the node figures of a tree of an
-// agency-filtered collection as one place; codes restricts the nodes (nil:
-// all). Of the totals it reads those a recurrence shows (reviews received,
-// reviews coded and their episodes); the others are 0.
-func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []string, splits bool) (*protected, *measureSet, error) {
-	stmt, args, nn := s.ownSQL(sc, tree, codes, splits)
-	tot := &measureSet{fam: totalsFamily, rv: totalsReviews, own: true, c: newCube(vTotals, 1, 1), base: newCube(vTotals, 1, 1)}
-	ms := &measureSet{fam: nodeFamily(tree, splits), rv: nodeReviews(tree, splits), own: true,
-		c: newCube(nn, 1, 1), base: newCube(len(nodeCols(splits)), 1, 1)}
+// readOwn reads the totals and the node figures of an agency-filtered
+// collection as one place (the node set is nil when o.tree is ""). Of the
+// totals it reads those o asks for; the others are 0.
+func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, *measureSet, error) {
+	ny := 1
+	if o.byYear {
+		ny = sc.to - sc.from + 1
+	}
+	var stmt string
+	var args []any
+	var nn int
+	if o.overview {
+		stmt, args = s.ownTotalsSQL(sc, o.byYear)
+	} else {
+		stmt, args, nn = s.ownSQL(sc, o)
+	}
+	tot := &measureSet{fam: totalsFamily, rv: totalsReviews, own: true, c: newCube(vTotals, ny, 1), base: newCube(vTotals, ny, 1)}
+	var ms *measureSet
 	// Where each part's values go: a cube, and the columns of its values
 	// (nil: in order).
-	parts := map[string]struct {
+	type dest struct {
 		c    []*cube
 		cols []int
-	}{
-		"n":  {[]*cube{ms.c}, nil},
-		"nb": {[]*cube{ms.base}, nil},
+	}
+	parts := map[string]dest{
 		"t": {[]*cube{tot.c, tot.c, tot.c, tot.base, tot.base},
 			[]int{vReceived, vCoded, vEpisodes, vReceived, vCoded}},
+	}
+	// overview: both sides as read, laid out as agg_totals' columns.
+	var raw, rawBase *cube
+	if o.overview {
+		raw, rawBase = newCube(len(totalsCols), ny, 1), newCube(len(totalsCols), ny, 1)
+		raws, bases := make([]*cube, len(overviewCols)), make([]*cube, len(overviewCols))
+		for i := range overviewCols {
+			raws[i], bases[i] = raw, rawBase
+		}
+		parts["t"] = dest{c: raws, cols: overviewCols}
+		parts["tb"] = dest{c: bases, cols: overviewCols}
+	}
+	if o.tree != "" {
+		ms = &measureSet{fam: nodeFamily(o.tree, o.splits), rv: nodeReviews(o.tree, o.splits), own: true,
+			c: newCube(nn, ny, 1), base: newCube(len(nodeCols(o.splits)), ny, 1)}
+		parts["n"] = dest{c: []*cube{ms.c}}
+		parts["nb"] = dest{c: []*cube{ms.base}}
 	}
 	got, err := s.ownRows(ctx, sc, stmt, args)
 	if err != nil {
@@ -51,27 +85,44 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, tree string, codes []str
 		if !ok || (to.cols == nil && len(r.vals) != to.c[0].nv) || (to.cols != nil && len(r.vals) != len(to.cols)) {
 			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", r.place, len(r.vals))
 		}
+		y := 0
+		if o.byYear {
+			y = r.year - sc.from
+		}
+		if y < 0 || y >= ny {
+			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has year %d", r.place, r.year)
+		}
 		for i, v := range r.vals {
 			if to.cols != nil {
-				to.c[i].cell(r.key, 0)[to.cols[i]] += v
+				c := to.c[i]
+				c.cell(r.key, 0)[y*c.nv+to.cols[i]] += v
 			} else {
-				to.c[0].cell(r.key, 0)[i] += v
+				c := to.c[0]
+				c.cell(r.key, 0)[y*c.nv+i] += v
 			}
 		}
+	}
+	if o.overview {
+		tot.c, tot.base = assembleTotals(raw), assembleTotals(rawBase)
 	}
 	return &protected{ms: tot, key: ""}, ms, nil
 }
 
-// ownSQL is the statement of readOwn and its arguments, with the number of
-// values of its node rows. Its rows are (part, key, values): part "n" the
-// node figures of the collection and "nb" those of the same boards without
-// the narrowing; "t" the collection's reviews received, reviews coded and
-// their episodes, then the reviews received and coded without the narrowing.
-func (s *Store) ownSQL(sc *scope, tree string, codes []string, splits bool) (string, []any, int) {
+// ownSQL is the statement of readOwn for a tree's node figures and its
+// arguments, with the number of values of its node rows. Its rows are
+// (part, key, year, values), year 0 unless o.byYear: part "n" the node
+// figures of the collection and "nb" those of the same boards without the
+// narrowing; "t" the collection's reviews received, reviews coded and their
+// episodes, then the reviews received and coded without the narrowing.
+func (s *Store) ownSQL(sc *scope, o ownRead) (string, []any, int) {
 	in, inArgs := sc.inBoards(s.geo)
-	nq := nodesBaseSQL(sc, tree, codes, splits)
+	nq := nodesBaseSQL(sc, o.tree, o.codes, o.splits)
 	frame := []any{sc.frame.info.ID, sc.frame.info.Version}
 	years := []any{sc.from, sc.to}
+	year, ryear := "0", "0"
+	if o.byYear {
+		year, ryear = "year", "r.year"
+	}
 
 	// ra: every current review of the collection's boards and years, all
 	// frames, with whether it is coded with the scope's frame and whether
@@ -84,12 +135,12 @@ func (s *Store) ownSQL(sc *scope, tree string, codes []string, splits bool) (str
 		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?),
 	r AS (SELECT * FROM ra WHERE coded AND hit)` + nq.ctes)
 	args = append(args, nq.args...)
-	part := func(name, key string, vals []string, rest string) {
-		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, strings.Join(vals, ", "), rest)
+	part := func(name, key, year string, vals []string, rest string) {
+		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, %s AS year, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, year, strings.Join(vals, ", "), rest)
 	}
-	part("n", nq.key, nq.vals, nq.from)
+	part("n", nq.key, ryear, nq.vals, nq.from)
 	b.WriteString("\n\tUNION ALL")
-	part("t", "''", []string{"count(*) FILTER (WHERE hit)", "count(*) FILTER (WHERE hit AND coded)",
+	part("t", "''", year, []string{"count(*) FILTER (WHERE hit)", "count(*) FILTER (WHERE hit AND coded)",
 		"coalesce(sum(n_episodes) FILTER (WHERE hit AND coded), 0)", "count(*)", "count(*) FILTER (WHERE coded)"}, "FROM ra")
 	// Boards that make up whole regions are read from the regional roll-up.
 	regions, boards := sc.wholeRegions(s.geo)
@@ -101,18 +152,85 @@ func (s *Store) ownSQL(sc *scope, tree string, codes []string, splits bool) (str
 			continue
 		}
 		codeCond := ""
-		if codes != nil {
+		if o.codes != nil {
 			codeCond = " AND list_contains(?::VARCHAR[], code)"
 		}
 		b.WriteString("\n\tUNION ALL")
-		part("nb", "code", nodeCols(splits), "FROM "+from.table+" WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND list_contains(?::VARCHAR[], "+from.col+")"+codeCond)
-		args = append(append(append(append(args, frame...), years...), tree), from.codes)
-		if codes != nil {
-			args = append(args, codes)
+		part("nb", "code", year, nodeCols(o.splits), "FROM "+from.table+" WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND list_contains(?::VARCHAR[], "+from.col+")"+codeCond)
+		args = append(append(append(append(args, frame...), years...), o.tree), from.codes)
+		if o.codes != nil {
+			args = append(args, o.codes)
 		}
 	}
 	return b.String(), args, len(nq.vals)
 }
+
+// ownTotalsSQL is the statement of readOwn for the totals an overview
+// shows, and its arguments. Its rows are (part, key, year, values), year 0
+// unless byYear: the overviewCols of agg_totals, keyed "|in frame" as
+// assembleTotals takes them (no kind: the overview shows none); part "t" the
+// collection's totals from the base tables, "tb" the same boards' totals
+// without the narrowing from agg_totals. Reading only those columns, and
+// grouping by frame rather than testing it in every column, keeps the
+// statement short, which at 1,000 reviews is most of its cost (3.3 ms
+// against 8.4 ms with every column, each testing the frame).
+func (s *Store) ownTotalsSQL(sc *scope, byYear bool) (string, []any) {
+	cte, args := sc.baseReviews(s.geo, false)
+	year := "0"
+	if byYear {
+		year = "year"
+	}
+	in, inArgs := sc.inBoards(s.geo)
+	// The collection's columns over its review rows (with ep, its episodes
+	// by adequacy), and the same columns of agg_totals.
+	var own, agg []string
+	for _, i := range overviewCols {
+		var expr string
+		switch i {
+		case vReceived, vCoded:
+			expr = "count(*)"
+		case vEpisodes:
+			expr = "sum(n_episodes)"
+		case vEpGood, vEpProblematic, vEpMixed, vEpNotJudged:
+			expr = "sum(coalesce(ep." + adequacies[i-vEpGood] + ", 0))"
+		case vRGood, vRProblematic, vRMixed, vRNotJudged:
+			expr = "count_if(ep." + adequacies[i-vRGood] + " > 0)"
+		case vFamilyYes:
+			expr = "count_if(family_participation = 'yes')"
+		case vPatterns:
+			expr = "sum(n_patterns)"
+		case vRPatterns:
+			expr = "count_if(n_patterns > 0)"
+		case vRecs:
+			expr = "sum(n_recommendations)"
+		case vRRecs:
+			expr = "count_if(n_recommendations > 0)"
+		}
+		own = append(own, expr)
+		agg = append(agg, "sum("+totalsCols[i]+")")
+	}
+	stmt := `WITH r AS MATERIALIZED (` + cte + `)
+	SELECT 't' AS part, '|' || (frame_id = ? AND frame_version = ?)::INT AS key, ` + year + ` AS year, [` + strings.Join(own, ", ") + `]::BIGINT[] AS vals
+	FROM r LEFT JOIN (
+		SELECT e.review_key,
+		       count_if(e.adequacy = 'good') AS good, count_if(e.adequacy = 'problematic') AS problematic,
+		       count_if(e.adequacy = 'mixed') AS mixed, count_if(e.adequacy = 'not_judged') AS not_judged
+		FROM episodes e SEMI JOIN r ON e.review_key = r.review_key GROUP BY e.review_key) ep USING (review_key) GROUP BY ALL
+	UNION ALL
+	SELECT 'tb', '|' || (frame_id = ? AND frame_version = ?)::INT, ` + year + `, [` + strings.Join(agg, ", ") + `]::BIGINT[]
+	FROM agg_totals WHERE year BETWEEN ? AND ? AND ` + in + ` GROUP BY ALL`
+	args = append(args, sc.frame.info.ID, sc.frame.info.Version, sc.frame.info.ID, sc.frame.info.Version, sc.from, sc.to)
+	return stmt, append(args, inArgs...)
+}
+
+// overviewCols are the totals columns (v*, which index totalsCols too) an
+// overview shows or protects with.
+var overviewCols = []int{vReceived, vCoded, vEpisodes, vEpGood, vEpProblematic, vEpMixed, vEpNotJudged,
+	vRGood, vRProblematic, vRMixed, vRNotJudged, vFamilyYes, vPatterns, vRPatterns, vRecs, vRRecs}
+
+// adequacies are the adequacy values of episodes, in the order of the
+// totals columns.
+var adequacies = []string{"good", "problematic", "mixed", "not_judged"}
 
 // wholeRegions splits a custom collection's boards into the regions all of
 // whose boards it covers and the other boards.
@@ -159,7 +277,7 @@ func (s *Store) ownRows(ctx context.Context, sc *scope, stmt string, args []any)
 	for rows.Next() {
 		var r readRow
 		var vals any
-		if err := rows.Scan(&r.place, &r.key, &vals); err != nil {
+		if err := rows.Scan(&r.place, &r.key, &r.year, &vals); err != nil {
 			return nil, wrapDB(ctx, err, "read the collection's reviews")
 		}
 		list, _ := vals.([]any)

@@ -115,6 +115,9 @@ func TestAgencyCollectionsAgainstSQL(t *testing.T) {
 					t.Errorf("%s: public reviews = %d, naive SQL %d", row.Node.Code, got, n)
 				}
 			}
+			checkAgencyOverview(t, s, db, sel, c.where+" AND "+agencies, places)
+			w, p := checkAgencyTrends(t, s, db, sel, c.where+" AND "+agencies, places)
+			withheld, published = withheld+w, published+p
 		})
 	}
 	if withheld == 0 || published == 0 {
@@ -186,4 +189,188 @@ func TestAgencyCollectionMemoFollowsWrites(t *testing.T) {
 	if coded, n := work(); coded != 2 || n != 2 {
 		t.Fatalf("after another review involving the police, coded %d, FL.WORK.03 %d; want 2 and 2", coded, n)
 	}
+}
+
+// checkAgencyOverview checks the overview of a collection narrowed by agency
+// (read for the collection alone) against naive SQL over the coded rows:
+// every count for a viewer who sees everything, and for the public, which
+// are withheld (fewer than k reviews behind the figure in the collection, or
+// in its places without the narrowing minus it). where selects the
+// collection's reviews, places the same places without the narrowing.
+func checkAgencyOverview(t *testing.T, s *Store, db *sql.DB, sel Selection, where, places string) {
+	t.Helper()
+	ctx := context.Background()
+	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
+	o, err := s.Overview(ctx, full, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := s.Overview(ctx, publicV, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coded := "status = 'current' AND frame_id = '" + schemas.DefaultFrameID + "' AND frame_version = '" + schemas.DefaultFrameVersion + "'"
+	// n counts with a naive statement; its %s is the reviews' condition.
+	n := func(stmt, cond string) int {
+		t.Helper()
+		var v int
+		if err := db.QueryRow(fmt.Sprintf(stmt, cond)).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	small := func(n int) bool { return n > 0 && n < DefaultK }
+	// withheld is the rule for a figure behind which stand the coded reviews
+	// satisfying cond (a condition on reviews r).
+	withheld := func(cond string) bool {
+		t.Helper()
+		in := n(`SELECT count(*) FROM reviews r WHERE `+coded+` AND %s`, where+" AND "+cond)
+		all := n(`SELECT count(*) FROM reviews r WHERE `+coded+` AND %s`, places+" AND "+cond)
+		return small(in) || small(all-in)
+	}
+	receivedSup := func() bool {
+		in := n(`SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`, where)
+		all := n(`SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`, places)
+		return small(in) || small(all-in)
+	}()
+	// of counts the rows of a table (alias x) belonging to the collection's coded reviews.
+	of := func(table, cond string) string {
+		return `SELECT count(*) FROM ` + table + ` x WHERE ` + cond + ` AND x.review_key IN (SELECT review_key FROM reviews r WHERE ` + coded + ` AND %s)`
+	}
+	epsOf := func(adequacy string) string {
+		return `EXISTS (SELECT 1 FROM episodes e WHERE e.review_key = r.review_key AND e.adequacy = '` + adequacy + `')`
+	}
+	codedSup := withheld("true")
+	cases := []struct {
+		name     string
+		got, pub Count
+		naive    string // %s: the collection's condition on reviews r
+		withheld bool
+	}{
+		{"reviews received", o.Totals.ReviewsReceived, pub.Totals.ReviewsReceived,
+			`SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`, receivedSup},
+		{"reviews coded", o.Totals.ReviewsCoded, pub.Totals.ReviewsCoded, `SELECT count(*) FROM reviews r WHERE ` + coded + ` AND %s`, codedSup},
+		{"episodes", o.Totals.Episodes, pub.Totals.Episodes,
+			of("episodes", "true"), codedSup},
+		{"good episodes", o.GoodEpisodes, pub.GoodEpisodes,
+			of("episodes", "x.adequacy = 'good'"), withheld(epsOf("good"))},
+		{"problematic episodes", o.ProblematicEpisodes, pub.ProblematicEpisodes,
+			of("episodes", "x.adequacy = 'problematic'"), withheld(epsOf("problematic"))},
+		{"mixed episodes", o.MixedEpisodes, pub.MixedEpisodes,
+			of("episodes", "x.adequacy = 'mixed'"), withheld(epsOf("mixed"))},
+		{"not judged episodes", o.NotJudgedEpisodes, pub.NotJudgedEpisodes,
+			of("episodes", "x.adequacy = 'not_judged'"), withheld(epsOf("not_judged"))},
+		{"family involved", o.FamilyInvolved, pub.FamilyInvolved,
+			`SELECT count(*) FROM reviews r WHERE ` + coded + ` AND family_participation = 'yes' AND %s`, withheld("family_participation = 'yes'")},
+		{"patterns", o.Patterns, pub.Patterns,
+			of("patterns", "true"),
+			withheld("EXISTS (SELECT 1 FROM patterns p WHERE p.review_key = r.review_key)")},
+		{"recommendations", o.Recommendations, pub.Recommendations,
+			of("recommendations", "true"),
+			withheld("EXISTS (SELECT 1 FROM recommendations x WHERE x.review_key = r.review_key)")},
+	}
+	for _, c := range cases {
+		want := n(c.naive, where)
+		if got := val(t, c.got); got != want {
+			t.Errorf("overview %s = %d, naive SQL %d", c.name, got, want)
+		}
+		if c.pub.Suppressed() != c.withheld {
+			t.Errorf("public overview %s (%d) withheld %v, want %v", c.name, want, c.pub.Suppressed(), c.withheld)
+		}
+		if !c.withheld && c.name != "reviews received" && c.name != "reviews coded" {
+			if got := val(t, c.pub); got != want {
+				t.Errorf("public overview %s = %d, naive SQL %d", c.name, got, want)
+			}
+		}
+	}
+}
+
+// checkAgencyTrends checks the factor trends (each factor by year, as the
+// trends page asks) of a collection narrowed by agency against naive SQL
+// over the coded rows, as checkAgencyOverview does, and returns how many of
+// the public's yearly figures were withheld and published.
+func checkAgencyTrends(t *testing.T, s *Store, db *sql.DB, sel Selection, where, places string) (withheld, published int) {
+	t.Helper()
+	ctx := context.Background()
+	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
+	opt := TrendOptions{Tree: TreeFactor, Depth: 3}
+	tr, err := s.Trends(ctx, full, sel, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := s.Trends(ctx, publicV, sel, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrowed, whole := naiveFactorYears(t, db, where), naiveFactorYears(t, db, places)
+	small := func(n int) bool { return n > 0 && n < DefaultK }
+	if len(tr.Series) == 0 || len(tr.Years) == 0 {
+		t.Fatalf("trends: %d series over %d years", len(tr.Series), len(tr.Years))
+	}
+	for i, y := range tr.Years {
+		c, cw := narrowed[""][y], whole[""][y]
+		if got := val(t, tr.Coded[i]); got != c {
+			t.Errorf("%d: reviews coded = %d, naive SQL %d", y, got, c)
+		}
+		if want := small(c) || small(cw-c); pub.Coded[i].Suppressed() != want {
+			t.Errorf("%d: public reviews coded (%d of %d) withheld %v, want %v", y, c, cw, pub.Coded[i].Suppressed(), want)
+		}
+	}
+	for si, ser := range tr.Series {
+		for i, y := range tr.Years {
+			n, b := narrowed[ser.Code][y], whole[ser.Code][y]
+			if got := val(t, ser.Points[i].Reviews); got != n {
+				t.Errorf("%s %d: reviews = %d, naive SQL %d", ser.Code, y, got, n)
+			}
+			pp := pub.Series[si].Points[i]
+			want := small(n) || small(b-n)
+			if pp.Reviews.Suppressed() != want {
+				t.Errorf("%s %d (%d of %d reviews): public withheld %v, want %v", ser.Code, y, n, b, pp.Reviews.Suppressed(), want)
+			}
+			if want {
+				withheld++
+				continue
+			}
+			published++
+			if got := val(t, pp.Reviews); got != n {
+				t.Errorf("%s %d: public reviews = %d, naive SQL %d", ser.Code, y, got, n)
+			}
+		}
+	}
+	return withheld, published
+}
+
+// naiveFactorYears counts, per factor tree node and year, the current
+// reviews coded with the default frame that match where and cite it; key ""
+// holds the reviews coded per year.
+func naiveFactorYears(t *testing.T, db *sql.DB, where string) map[string]map[int]int {
+	t.Helper()
+	frame := fmt.Sprintf("r.status = 'current' AND r.frame_id = '%s' AND r.frame_version = '%s' AND %s",
+		schemas.DefaultFrameID, schemas.DefaultFrameVersion, where)
+	rows, err := db.Query(`SELECT c.ancestor, r.year, count(DISTINCT r.review_key)
+		FROM reviews r JOIN episode_factors f USING (review_key)
+		JOIN frame_closure c ON c.tree = 'factor' AND c.descendant = f.code AND c.frame_id = r.frame_id AND c.frame_version = r.frame_version
+		WHERE ` + frame + ` GROUP BY 1, 2
+		UNION ALL
+		SELECT '', r.year, count(*) FROM reviews r WHERE ` + frame + ` GROUP BY 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]map[int]int{}
+	for rows.Next() {
+		var code string
+		var year, n int
+		if err := rows.Scan(&code, &year, &n); err != nil {
+			t.Fatal(err)
+		}
+		if out[code] == nil {
+			out[code] = map[int]int{}
+		}
+		out[code][year] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -80,7 +80,7 @@ func (s *Store) recurrence(ctx context.Context, v Viewer, sel Selection, opt Rec
 	var ms *measureSet
 	if sc.byAgency() {
 		// Only the collection's own figures are shown: read them alone.
-		tot, ms, err = s.readOwn(ctx, sc, tree, codes, opt.Splits)
+		tot, ms, err = s.readOwn(ctx, sc, ownRead{tree: tree, codes: codes, splits: opt.Splits})
 	} else {
 		p = s.planFor(sc)
 		if tot, err = s.readTotals(ctx, sc, p); err == nil {

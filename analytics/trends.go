@@ -77,13 +77,30 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 	if ny == 0 {
 		return out, nil
 	}
-	p := s.planFor(sc)
-
-	// Denominators: reviews coded per year, protected with the totals' stage-1 measures.
-	tms, err := s.totalsMeasures(ctx, sc, p, true)
+	var codes []string
+	if len(opt.Codes) > 0 || depth > 0 {
+		codes = codesOf(nodes)
+	}
+	var p plan
+	var tms, nms *measureSet
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		var tot *protected
+		tot, nms, err = s.readOwn(ctx, sc, ownRead{tree: tree, codes: codes, byYear: true})
+		if tot != nil {
+			tms = tot.ms
+		}
+	} else {
+		p = s.planFor(sc)
+		if tms, err = s.totalsMeasures(ctx, sc, p, true); err == nil {
+			nms, err = s.readNodesByYear(ctx, sc, p, tree, codes)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
+
+	// Denominators: reviews coded per year, protected with the totals' stage-1 measures.
 	nv := tms.c.nv
 	tfam := yearFamily(totalsFamily, tCoded, ny)
 	totRV := func(vals []int64) []int {
@@ -104,7 +121,7 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 		}
 		return r
 	}
-	tpr := s.protectKey(sc, p, &measureSet{c: tms.c, base: tms.base, fam: tfam, rv: totRV}, "")
+	tpr := s.protectKey(sc, p, &measureSet{c: tms.c, base: tms.base, fam: tfam, rv: totRV, own: tms.own}, "")
 	codedY := make([]int64, ny)
 	codedSupY := make([]bool, ny)
 	for y := 0; y < ny; y++ {
@@ -113,14 +130,6 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 	}
 
 	// Numerators: reviews citing each node per year.
-	var codes []string
-	if len(opt.Codes) > 0 || depth > 0 {
-		codes = codesOf(nodes)
-	}
-	nms, err := s.readNodesByYear(ctx, sc, p, tree, codes)
-	if err != nil {
-		return nil, err
-	}
 	nnv := nms.c.nv
 	nfam := yearFamily(nodeFamily(tree, false), 0, ny)
 	nodeRV := func(vals []int64) []int {
@@ -131,7 +140,7 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 		}
 		return r
 	}
-	nset := &measureSet{c: nms.c, base: nms.base, fam: nfam, rv: nodeRV}
+	nset := &measureSet{c: nms.c, base: nms.base, fam: nfam, rv: nodeRV, own: nms.own}
 	scores := make([]float64, ny)
 	for y := range years {
 		scores[y] = float64(years[y])
