@@ -25,6 +25,10 @@ type ownRead struct {
 	codes  []string // restricts the nodes (nil: all)
 	splits bool
 	byYear bool
+	// reviewsOnly reads, of the node figures, only the reviews citing each
+	// node (as trends show them; episodes and mentions are 0), which spares
+	// the node read a count of distinct episodes. Not with splits.
+	reviewsOnly bool
 	// overview reads the totals an overview shows (episodes by adequacy,
 	// family involvement, patterns and recommendations besides), not only
 	// the reviews received, the reviews coded and their episodes.
@@ -138,7 +142,12 @@ func (s *Store) ownSQL(sc *scope, o ownRead) (string, []any, int) {
 	part := func(name, key, year string, vals []string, rest string) {
 		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, %s AS year, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, year, strings.Join(vals, ", "), rest)
 	}
-	part("n", nq.key, ryear, nq.vals, nq.from)
+	vals, baseVals := nq.vals, nodeCols(o.splits)
+	if o.reviewsOnly && !o.splits {
+		vals = []string{vals[nReviews], "0", "0"}
+		baseVals = []string{baseVals[nReviews], "0", "0"}
+	}
+	part("n", nq.key, ryear, vals, nq.from)
 	b.WriteString("\n\tUNION ALL")
 	part("t", "''", year, []string{"count(*) FILTER (WHERE hit)", "count(*) FILTER (WHERE hit AND coded)",
 		"coalesce(sum(n_episodes) FILTER (WHERE hit AND coded), 0)", "count(*)", "count(*) FILTER (WHERE coded)"}, "FROM ra")
@@ -156,7 +165,7 @@ func (s *Store) ownSQL(sc *scope, o ownRead) (string, []any, int) {
 			codeCond = " AND list_contains(?::VARCHAR[], code)"
 		}
 		b.WriteString("\n\tUNION ALL")
-		part("nb", "code", year, nodeCols(o.splits), "FROM "+from.table+" WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND list_contains(?::VARCHAR[], "+from.col+")"+codeCond)
+		part("nb", "code", year, baseVals, "FROM "+from.table+" WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND list_contains(?::VARCHAR[], "+from.col+")"+codeCond)
 		args = append(append(append(append(args, frame...), years...), o.tree), from.codes)
 		if o.codes != nil {
 			args = append(args, o.codes)

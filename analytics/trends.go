@@ -86,7 +86,7 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 	if sc.byAgency() {
 		// Only the collection's own figures are shown: read them alone.
 		var tot *protected
-		tot, nms, err = s.readOwn(ctx, sc, ownRead{tree: tree, codes: codes, byYear: true})
+		tot, nms, err = s.readOwn(ctx, sc, ownRead{tree: tree, codes: codes, byYear: true, reviewsOnly: true})
 		if tot != nil {
 			tms = tot.ms
 		}
