@@ -118,6 +118,7 @@ func TestAgencyCollectionsAgainstSQL(t *testing.T) {
 			checkAgencyOverview(t, s, db, sel, c.where+" AND "+agencies, places)
 			w, p := checkAgencyTrends(t, s, db, sel, c.where+" AND "+agencies, places)
 			withheld, published = withheld+w, published+p
+			checkAgencyPatternTrends(t, s, sel)
 		})
 	}
 	if withheld == 0 || published == 0 {
@@ -373,4 +374,48 @@ func naiveFactorYears(t *testing.T, db *sql.DB, where string) map[string]map[int
 		t.Fatal(err)
 	}
 	return out
+}
+
+// checkAgencyPatternTrends checks the pattern trends of a collection
+// narrowed by agency (as the trends page asks for emerging patterns)
+// against its pattern recurrence, which TestAgencyCollectionsAgainstSQL's
+// naive checks cover through the same node read: each node's reviews
+// summed over the years are its reviews over all of them.
+func checkAgencyPatternTrends(t *testing.T, s *Store, sel Selection) {
+	t.Helper()
+	ctx := context.Background()
+	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
+	tr, err := s.Trends(ctx, full, sel, TrendOptions{Tree: TreePattern})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]string, len(tr.Series))
+	for i, ser := range tr.Series {
+		codes[i] = ser.Code
+	}
+	if len(codes) == 0 {
+		t.Fatal("pattern trends: no series")
+	}
+	rec, err := s.Recurrence(ctx, full, sel, RecurrenceOptions{Tree: TreePattern, Codes: codes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, row := range rec.Rows {
+		want[row.Node.Code] = val(t, row.Reviews)
+	}
+	cited := 0
+	for _, ser := range tr.Series {
+		sum := 0
+		for _, p := range ser.Points {
+			sum += val(t, p.Reviews)
+		}
+		if sum != want[ser.Code] {
+			t.Errorf("pattern %s: reviews over the years %d, recurrence %d", ser.Code, sum, want[ser.Code])
+		}
+		cited += sum
+	}
+	if cited == 0 {
+		t.Error("pattern trends: no node cited in any year")
+	}
 }
