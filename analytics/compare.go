@@ -113,6 +113,10 @@ func (s *Store) compare(ctx context.Context, v Viewer, sel Selection, opt Compar
 	if err != nil {
 		return nil, err
 	}
+	if sc.ranged && !v.seesAll() {
+		// The reference lies outside the viewer's own place.
+		return nil, errYearsWithheld(sc.spanFrom, sc.spanTo)
+	}
 	ref, err := s.resolveReference(ctx, sc, opt.Reference)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/collate-project/collate/ingest"
 	"github.com/collate-project/collate/ingest/demo"
+	"github.com/collate-project/collate/ingest/errs"
 	"github.com/collate-project/collate/schemas"
 )
 
@@ -89,6 +90,14 @@ func TestAgencyCollectionsAgainstSQL(t *testing.T) {
 				if got != want {
 					t.Errorf("%s: reviews, episodes, mentions = %v, naive SQL %v", row.Node.Code, got, want)
 				}
+			}
+			if c.coll.From != 0 {
+				// Where figures are withheld they cover all years: a
+				// collection of some years is for viewers who see it in full.
+				if _, err := s.Recurrence(ctx, publicV, sel, RecurrenceOptions{}); errs.KindOf(err) != errs.Invalid {
+					t.Errorf("the public asked for a collection from %d: err %v, want a refusal", c.coll.From, err)
+				}
+				return
 			}
 			pub, err := s.Recurrence(ctx, publicV, sel, RecurrenceOptions{})
 			if err != nil {

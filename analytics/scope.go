@@ -31,7 +31,11 @@ type scope struct {
 	// full is true when the viewer sees the whole collection in full detail:
 	// no suppression applies to it and excerpts may be shown.
 	full bool
-	prov Provenance
+	// ranged is true when the years are not all the store's years, which
+	// run from spanFrom to spanTo.
+	ranged           bool
+	spanFrom, spanTo int
+	prov             Provenance
 	// needAdequacy asks the base-table totals of an agency-filtered
 	// collection for episodes by adequacy, which cost a scan of the episodes.
 	needAdequacy bool
@@ -127,6 +131,10 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 		sc.coll = s.geo.info(sc.place)
 		sc.full = sc.known[sc.place]
 		sc.coll.FullDetail = sc.full
+	}
+	sc.ranged, sc.spanFrom, sc.spanTo = from != lo || to != hi, lo, hi
+	if sc.ranged && !sc.full {
+		return nil, errYearsWithheld(lo, hi)
 	}
 	dv, n, err := s.dataVersion(ctx)
 	if err != nil {
@@ -337,4 +345,16 @@ func (s *Store) listFrames(ctx context.Context) ([]FrameInfo, error) {
 		out = append(out, f.info)
 	}
 	return out, nil
+}
+
+// errYearsWithheld refuses a range of years for figures that suppression
+// applies to. Two ranges differ by the years between them, so publishing
+// suppressed figures for any range would let a withheld figure (a single
+// year's, say) be recovered by subtracting one published range from
+// another; all of them are published for all years only, and single years
+// within that protection, on the trends view.
+func errYearsWithheld(lo, hi int) error {
+	return errs.E(errs.Invalid, "where figures are withheld to protect small numbers they cover all years (%d to %d), "+
+		"since two year ranges could be subtracted to reveal a withheld figure; single years are on the trends page. "+
+		"Year ranges are open where you see every figure in full: your own board or region, or with the unsuppressed grant", lo, hi)
 }

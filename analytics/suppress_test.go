@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/collate-project/collate/ingest/errs"
 )
 
 // The attack: an adversary collects every figure the views publish for one
@@ -470,4 +473,53 @@ func (r *Recurrence) hasChild(code string) bool {
 		}
 	}
 	return false
+}
+
+// TestYearRangesOnlyWhereFull: figures that suppression applies to cover
+// all years. Two ranges differ by the years between them, so if both were
+// published a withheld figure could be recovered by subtraction; a range is
+// therefore answered only where the viewer sees every figure in full, and a
+// comparison (whose reference lies outside the viewer's place) only for a
+// viewer who sees everything.
+func TestYearRangesOnlyWhereFull(t *testing.T) {
+	s := loadRecurrenceFixtures(t)
+	ctx := context.Background()
+	lo, hi, err := s.yearSpan(ctx)
+	if err != nil || lo >= hi {
+		t.Fatalf("years %d to %d (%v): the fixture must span several years", lo, hi, err)
+	}
+	overview := func(v Viewer, sel Selection) error { _, err := s.Overview(ctx, v, sel); return err }
+	trends := func(v Viewer, sel Selection) error { _, err := s.Trends(ctx, v, sel, TrendOptions{}); return err }
+	compare := func(v Viewer, sel Selection) error { _, err := s.Compare(ctx, v, sel, CompareOptions{}); return err }
+	for _, tc := range []struct {
+		name string
+		ask  func(Viewer, Selection) error
+		v    Viewer
+		sel  Selection
+		ok   bool
+	}{
+		{"public, a region from a year", overview, publicV, Selection{Collection: "ENG-NE", From: hi}, false},
+		{"public, the UK up to a year", trends, publicV, Selection{To: hi - 1}, false},
+		{"public, a region over all years named", overview, publicV, Selection{Collection: "ENG-NE", From: lo, To: hi}, true},
+		{"public, a region's trends over all years", trends, publicV, Selection{Collection: "ENG-NE"}, true},
+		{"analyst, own region from a year", overview, neAnalyst, Selection{Collection: "ENG-NE", From: hi}, true},
+		{"analyst, own board's trends to a year", trends, neAnalyst, Selection{Collection: "ENG-NE-NCL", To: hi - 1}, true},
+		{"analyst, the nation from a year", overview, neAnalyst, Selection{Collection: "ENG", From: hi}, false},
+		{"analyst, own region compared with the rest, from a year", compare, neAnalyst, Selection{Collection: "ENG-NE", From: hi}, false},
+		{"analyst, own region compared with the rest, all years", compare, neAnalyst, Selection{Collection: "ENG-NE"}, true},
+		{"board member, own board from a year", overview, nclMember, Selection{Collection: "ENG-NE-NCL", From: hi}, true},
+		{"board member, own region from a year", overview, nclMember, Selection{Collection: "ENG-NE", From: hi}, false},
+		{"unsuppressed admin, the UK from a year", overview, admin, Selection{From: hi}, true},
+		{"unsuppressed admin, a region compared, from a year", compare, admin, Selection{Collection: "ENG-NE", From: hi}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.ask(tc.v, tc.sel)
+			if tc.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.ok && (errs.KindOf(err) != errs.Invalid || !strings.Contains(errs.Message(err), "cover all years")) {
+				t.Fatalf("err %v, want the refusal of a range of years", err)
+			}
+		})
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/collate-project/collate/analytics"
 )
 
 // chartPages are the fake-backed pages whose chart options are golden.
@@ -209,5 +211,41 @@ func TestRealSuppression(t *testing.T) {
 	}
 	if len(env.Options.Series) < 2 || env.Options.Series[1].Type != "scatter" {
 		t.Error("suppressed heatmap cells are not labelled c")
+	}
+}
+
+// TestYearRangesWhereWithheld: a viewer from whom figures are withheld is
+// told beside the picker that such figures cover all years, and a page asked
+// for a range of years explains the refusal; a viewer who sees everything
+// gets the range and no note.
+func TestYearRangesWhereWithheld(t *testing.T) {
+	f := mustFixture(t)
+	for _, tc := range []struct {
+		name   string
+		v      analytics.Viewer
+		status int
+		note   bool
+	}{
+		{"withheld", suppressedViewer, http.StatusUnprocessableEntity, true},
+		{"sees everything", testViewer, http.StatusOK, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustServerAs(t, f.db, f.writer, slog.New(slog.DiscardHandler), tc.v)
+			f.http.Config.Handler = s.Handler()
+			resp, body := f.get(t, "/factors?collection=ENG-NE")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("all years: status %d", resp.StatusCode)
+			}
+			if got := len(findAll(mustParse(t, body), byClass("picker-note"))) == 1; got != tc.note {
+				t.Errorf("note about all years shown %v, want %v", got, tc.note)
+			}
+			resp, body = f.get(t, "/factors?collection=ENG-NE&from=2020")
+			if resp.StatusCode != tc.status {
+				t.Fatalf("from 2020: status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.status != http.StatusOK && !strings.Contains(string(body), "cover all years") {
+				t.Errorf("the refusal does not say why:\n%s", body)
+			}
+		})
 	}
 }

@@ -43,6 +43,9 @@ type Picker struct {
 	MaxYear    int
 	Label      string // the chosen collection's name
 	ShowPicker bool
+	// AllYearsNote says that where figures are withheld from this viewer
+	// they cover all years (analytics refuses ranges there).
+	AllYearsNote bool
 }
 
 type collectionGroup struct {
@@ -180,7 +183,7 @@ func (s *Server) base(c *gin.Context, title string) Base {
 		b.Nav = append(b.Nav, NavItem{Label: n.label, Href: n.href, Current: cur})
 	}
 	b.Picker = Picker{Selected: sel.Collection, From: sel.From, To: sel.To, MinYear: 2000, MaxYear: s.opts.Now().Year(),
-		Label: s.collectionLabel(sel.Collection), ShowPicker: true}
+		Label: s.collectionLabel(sel.Collection), ShowPicker: true, AllYearsNote: !viewerFrom(c).SeesAll()}
 	for _, grp := range s.pickerGroups(c) {
 		g := collectionGroup{Label: grp.Label}
 		for _, o := range grp.Options {
