@@ -35,7 +35,7 @@ import (
 //     that is not there, a question that is not valid) are kept like results.
 //   - When the server is overloaded (as many computations waiting for a
 //     slot as there are slots) just after an upload, a figure the upload
-//     made out of date is answered from before it, for at most maxStale
+//     made out of date is answered from before it, for at most staleFor
 //     after the upload: each result names the data version it was computed
 //     from, and reveals nothing the earlier data did not. Otherwise every
 //     reader would queue behind the recomputation of everything an upload
@@ -46,6 +46,8 @@ type cache struct {
 	max     int
 	slots   chan struct{}
 	metrics *Metrics
+	// staleFor bounds how long a stale result may be given out; 0 never.
+	staleFor time.Duration
 
 	mu      sync.Mutex
 	entries map[string]*list.Element
@@ -58,9 +60,9 @@ type cache struct {
 	waiting atomic.Int64
 }
 
-// maxStale bounds how long after an upload a result from before it may be
-// given out.
-const maxStale = 5 * time.Second
+// DefaultStaleFor bounds how long after an upload a result from before it
+// may be given out while the server is overloaded (Options.StaleFor).
+const DefaultStaleFor = 30 * time.Second
 
 // staleEntry is a result the data has changed under since.
 type staleEntry struct {
@@ -88,7 +90,7 @@ type flight struct {
 }
 
 func newCache(next Analytics, max, slots int, m *Metrics) *cache {
-	return &cache{next: next, max: max, slots: make(chan struct{}, slots), metrics: m,
+	return &cache{next: next, max: max, slots: make(chan struct{}, slots), metrics: m, staleFor: DefaultStaleFor,
 		entries: map[string]*list.Element{}, lru: list.New(), flights: map[string]*flight{}}
 }
 
@@ -103,12 +105,12 @@ func (c *cache) invalidate() {
 	now := time.Now()
 	stale := map[string]*staleEntry{}
 	for k, e := range c.stale {
-		if now.Sub(e.since) < maxStale {
+		if now.Sub(e.since) < c.staleFor {
 			stale[k] = e
 		}
 	}
 	for k, el := range c.entries { // newer than any stale result of the same key
-		if len(stale) >= 2*c.max {
+		if len(stale) >= 2*c.max || c.staleFor <= 0 {
 			break
 		}
 		e := el.Value.(*cacheEntry)
@@ -146,7 +148,7 @@ func cached[T any](c *cache, ctx context.Context, method string, args []any, com
 			c.metrics.observeCache("hit", 0)
 			return resultOf[T](e.value, e.err)
 		}
-		if st := c.staleFor(method, key); st != nil && c.overloaded() {
+		if st := c.staleResult(method, key); st != nil && c.overloaded() {
 			c.mu.Unlock()
 			c.metrics.observeCache("stale", 0)
 			return resultOf[T](st.value, st.err)
@@ -215,11 +217,11 @@ func (c *cache) compute(ctx context.Context, fn func() (any, error)) (any, error
 // are slots.
 func (c *cache) overloaded() bool { return c.waiting.Load() >= int64(cap(c.slots)) }
 
-// staleFor returns the result for key from before the latest uploads, if
+// staleResult returns the result for key from before the latest uploads, if
 // it may be given out; c.mu is held.
-func (c *cache) staleFor(method, key string) *staleEntry {
+func (c *cache) staleResult(method, key string) *staleEntry {
 	e, ok := c.stale[key]
-	if !ok || neverStale[method] || time.Since(e.since) >= maxStale {
+	if !ok || neverStale[method] || time.Since(e.since) >= c.staleFor {
 		return nil
 	}
 	return e

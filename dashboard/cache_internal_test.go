@@ -207,7 +207,7 @@ func TestCacheBoundsComputations(t *testing.T) {
 
 // TestCacheStaleOnlyWhenOverloaded: after an upload, a result from before
 // it is given out only while as many computations wait for a slot as there
-// are slots, only for maxStale, and never for rows of reviews.
+// are slots, only for staleFor, and never for rows of reviews.
 func TestCacheStaleOnlyWhenOverloaded(t *testing.T) {
 	g := &gated{release: make(chan struct{})}
 	close(g.release)
@@ -237,11 +237,11 @@ func TestCacheStaleOnlyWhenOverloaded(t *testing.T) {
 	c.waiting.Store(int64(cap(c.slots)))
 	c.mu.Lock()
 	for _, e := range c.stale {
-		e.since = e.since.Add(-maxStale)
+		e.since = e.since.Add(-c.staleFor)
 	}
 	c.mu.Unlock()
 	if _, _ = c.Overview(ctx, cacheViewer, sel); g.calls.Load() != 4 {
-		t.Fatalf("overloaded %s after an upload: %d calls, want the result computed afresh", maxStale, g.calls.Load())
+		t.Fatalf("overloaded %s after an upload: %d calls, want the result computed afresh", c.staleFor, g.calls.Load())
 	}
 	c.waiting.Store(0)
 

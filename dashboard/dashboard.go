@@ -62,6 +62,12 @@ type Options struct {
 	// once (twice the usable CPUs when 0); further requests for results not
 	// in the cache wait their turn. See cache.go.
 	QuerySlots int
+	// StaleFor is how long after an upload a figure from before it may be
+	// given out while every query slot is taken and as many computations
+	// wait (DefaultStaleFor when 0; a negative duration never). Each
+	// result names the data version it was computed from; lists of reviews
+	// and episodes are always current. See cache.go.
+	StaleFor time.Duration
 }
 
 // Server is the dashboard and API. It is safe for concurrent use.
@@ -129,6 +135,11 @@ func New(opts Options) (*Server, error) {
 			slots = 2 * runtime.GOMAXPROCS(0)
 		}
 		s.cache = newCache(opts.Analytics, n, slots, opts.Metrics)
+		if opts.StaleFor < 0 {
+			s.cache.staleFor = 0
+		} else if opts.StaleFor > 0 {
+			s.cache.staleFor = opts.StaleFor
+		}
 		s.an = s.cache
 	}
 	s.picker = collectionGroups(opts.Geography)

@@ -331,7 +331,7 @@ func mustLoadServer(t *testing.T, n int) *loadServer {
 	uploads := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: log, Rest: rest})
 	srv, err := dashboard.New(dashboard.Options{Analytics: store, Writer: uploads, Validator: validator, Logger: log,
 		Authenticate: access.Authenticate, Ready: storeReady(db), Metrics: ls.metrics,
-		QuerySlots: loadEnvInt(t, "COLLATE_LOAD_SLOTS", 0)})
+		QuerySlots: loadEnvInt(t, "COLLATE_LOAD_SLOTS", 0), StaleFor: loadEnvDuration(t, "COLLATE_LOAD_STALE_FOR", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

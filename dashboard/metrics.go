@@ -72,7 +72,7 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	}
 	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "collate_cache_requests_total",
-		Help: "Analytics results asked of the result cache, by outcome: hit (kept), shared (computed once for several requests at the same time), stale (from before an upload, while the server was overloaded; at most 5 s after it) or miss (computed).",
+		Help: "Analytics results asked of the result cache, by outcome: hit (kept), shared (computed once for several requests at the same time), stale (from before an upload, while the server was overloaded; within --stale-for of it) or miss (computed).",
 	}, []string{"outcome"})
 	m.compute = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "collate_cache_wait_seconds",

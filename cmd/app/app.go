@@ -17,9 +17,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the duckdb database/sql driver
 
+	"github.com/collate-project/collate/dashboard"
 	"github.com/collate-project/collate/ingest"
 )
 
@@ -59,6 +61,8 @@ type Config struct {
 	// DBThreads is DuckDB's worker threads for serve; 0 leaves DuckDB's
 	// default (one per core).
 	DBThreads int // COLLATE_DB_THREADS
+	// StaleFor is dashboard.Options.StaleFor; 0 turns it off.
+	StaleFor time.Duration // COLLATE_STALE_FOR
 
 	// extra holds flags of commands wired by other files.
 	extra map[string]*string
@@ -126,6 +130,7 @@ func defaults() Config {
 		Reviews:    2000,
 		Seed:       1,
 		WriterRest: 1,
+		StaleFor:   dashboard.DefaultStaleFor,
 		extra:      map[string]*string{},
 	}
 }
@@ -150,6 +155,13 @@ func Parse(args, environ []string, stderr io.Writer) (Config, error) {
 	}
 	if v := env["COLLATE_PUBLIC"]; v == "true" || v == "1" {
 		cfg.Public = true
+	}
+	if v := env["COLLATE_STALE_FOR"]; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return cfg, usageError{fmt.Sprintf("COLLATE_STALE_FOR=%q: give a duration such as 30s, or 0 for never", v)}
+		}
+		cfg.StaleFor = d
 	}
 	if v := env["COLLATE_DB_THREADS"]; v != "" {
 		n, err := strconv.Atoi(v)

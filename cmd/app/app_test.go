@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
@@ -158,8 +159,12 @@ func countRows(t *testing.T, path, query string) int {
 func TestServeTuningSettings(t *testing.T) {
 	var errb bytes.Buffer
 	cfg, err := app.Parse([]string{"serve"}, nil, &errb)
-	if err != nil || cfg.WriterRest != 1 || cfg.DBThreads != 0 {
-		t.Fatalf("defaults: rest %v, threads %d, err %v", cfg.WriterRest, cfg.DBThreads, err)
+	if err != nil || cfg.WriterRest != 1 || cfg.DBThreads != 0 || cfg.StaleFor != 30*time.Second {
+		t.Fatalf("defaults: rest %v, threads %d, stale for %v, err %v", cfg.WriterRest, cfg.DBThreads, cfg.StaleFor, err)
+	}
+	cfg, err = app.Parse([]string{"serve", "--stale-for", "0"}, []string{"COLLATE_STALE_FOR=5s"}, &errb)
+	if err != nil || cfg.StaleFor != 0 {
+		t.Fatalf("--stale-for 0 over the environment: %v, err %v", cfg.StaleFor, err)
 	}
 	cfg, err = app.Parse([]string{"serve"}, []string{"COLLATE_WRITER_REST=2.5", "COLLATE_DB_THREADS=1"}, &errb)
 	if err != nil || cfg.WriterRest != 2.5 || cfg.DBThreads != 1 {
@@ -169,7 +174,8 @@ func TestServeTuningSettings(t *testing.T) {
 	if err != nil || cfg.WriterRest != 0 || cfg.DBThreads != 2 {
 		t.Fatalf("flags over the environment: rest %v, threads %d, err %v", cfg.WriterRest, cfg.DBThreads, err)
 	}
-	for _, env := range []string{"COLLATE_WRITER_REST=-1", "COLLATE_WRITER_REST=soon", "COLLATE_DB_THREADS=-2", "COLLATE_DB_THREADS=many"} {
+	for _, env := range []string{"COLLATE_WRITER_REST=-1", "COLLATE_WRITER_REST=soon", "COLLATE_DB_THREADS=-2", "COLLATE_DB_THREADS=many",
+		"COLLATE_STALE_FOR=-1s", "COLLATE_STALE_FOR=a while"} {
 		name, _, _ := strings.Cut(env, "=")
 		_, err := app.Parse([]string{"serve"}, []string{env}, &errb)
 		if err == nil || app.ExitCode(err) != 2 || !strings.Contains(err.Error(), name) {

@@ -31,6 +31,7 @@ func serveCommand() command {
 			fs.BoolVar(&c.Public, "public", c.Public, "let visitors who are not signed in see suppressed aggregate pages (env COLLATE_PUBLIC=true)")
 			fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus metrics at http://ADDR/metrics on a listener of its own, such as 127.0.0.1:9464; off when empty (env COLLATE_METRICS_ADDR)")
 			fs.Float64Var(&c.WriterRest, "writer-rest", c.WriterRest, "after each upload transaction the writer rests this many times as long as it took, so a stream of uploads leaves readers most of the CPU and is stored in fewer, larger transactions; 0 writes without rest (env COLLATE_WRITER_REST)")
+			fs.DurationVar(&c.StaleFor, "stale-for", c.StaleFor, "while every query slot is busy and as many computations wait, a figure an upload made out of date may be answered from before it for this long after the upload (each result names its data version; lists of reviews and episodes are always current); 0 never (env COLLATE_STALE_FOR)")
 			fs.IntVar(&c.DBThreads, "db-threads", c.DBThreads, "DuckDB worker threads; 0 keeps DuckDB's default of one per core. 1 suits many small concurrent reads (each query then runs on one core, with less contention between them) at the cost of large queries using one core (env COLLATE_DB_THREADS)")
 			fs.BoolVar(&c.DemoUsers, "demo-users", false, "create one demo account of each role with fresh passwords and print them (local demos only)")
 			oidcFlags(fs, c)
@@ -62,6 +63,9 @@ func runServe(ctx context.Context, r *runner) error {
 	validator, err := ingest.NewValidator(ingest.ValidatorOptions{Frames: frames})
 	if err != nil {
 		return err
+	}
+	if r.cfg.StaleFor < 0 {
+		return usageError{"--stale-for: give a duration, 0 or more"}
 	}
 	if r.cfg.DBThreads < 0 {
 		return usageError{"--db-threads: give a whole number, 0 or more"}
@@ -113,6 +117,7 @@ func runServe(ctx context.Context, r *runner) error {
 		Authenticate: access.Authenticate,
 		Ready:        storeReady(db),
 		Metrics:      metrics,
+		StaleFor:     staleFor(r.cfg.StaleFor),
 	})
 	if err != nil {
 		return err
@@ -252,4 +257,13 @@ func (r *runner) oidc(accounts *auth.Store) (*auth.OIDC, error) {
 	}
 	r.log.Info("openid connect sign-in", "issuer", issuer, "name", o.Name(), "rules", len(rules))
 	return o, nil
+}
+
+// staleFor turns the --stale-for setting, where 0 means never, into
+// dashboard.Options.StaleFor, where 0 means the default.
+func staleFor(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
