@@ -97,14 +97,13 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 
 	// Pairs: with a focus, every pair with it; otherwise the collection's
 	// strongest pairs first, so the context is read for those only.
-	// The table keeps each pair once (a < b); its roll-up keeps both
-	// orientations sorted by a, so one factor's pairs are a = focus there.
+	// The table and its roll-up keep each pair once (a < b).
 	where := "within = ? AND depth = ?"
 	args := []any{within, depth}
 	q := query{table: "agg_pairs", keys: "least(a, b), greatest(a, b)", nkeys: 2, vals: sums("reviews", "episodes")}
 	if opt.Focus != "" {
 		q.where, q.whereArgs = where+" AND (a = ? OR b = ?)", append(args, opt.Focus, opt.Focus)
-		q.rollupWhere, q.rollupWhereArgs = where+" AND a = ?", append(args, opt.Focus)
+
 	} else {
 		keys, err := s.topPairs(ctx, sc, where, args, within, minSupport, limit)
 		if err != nil {

@@ -45,23 +45,6 @@ func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, where, sign string) 
 	for _, c := range cols[nk:] {
 		sel = append(sel, fmt.Sprintf("%s * sum(%s) AS %s", sign, c, c))
 	}
-	if t == "agg_pairs" {
-		// The pairs roll-up holds both orientations, (a, b) and (b, a), so
-		// that the pairs of one factor are the rows with a = that factor,
-		// which the roll-up's sort order lets DuckDB find without a scan.
-		swapped := make([]string, len(cols))
-		for i, c := range cols {
-			switch c {
-			case "a":
-				swapped[i] = "b AS a"
-			case "b":
-				swapped[i] = "a AS b"
-			default:
-				swapped[i] = c
-			}
-		}
-		src = `(SELECT * FROM ` + src + ` UNION ALL SELECT ` + strings.Join(swapped, ", ") + ` FROM ` + src + `)`
-	}
 	return `INSERT INTO ` + t + `_r SELECT ` + strings.Join(sel, ", ") + ` FROM ` + src + ` AS x ` + where +
 		` GROUP BY ` + strings.Join(group, ", ") + ` ORDER BY ` + compactOrder(t+"_r"), nil
 }
@@ -553,8 +536,7 @@ func compactAggregates(ctx context.Context, conn *sql.Conn) error {
 // pairsStatements fill agg_pairs and agg_pairs_r: factor pairs within an
 // episode, at every depth, and within a review at depths 1 and 2, counted
 // with integer keys in temp.agg_pairs_i and named only as they are stored.
-// The roll-up is summed over the region and year in one orientation, then
-// stored in both (see rollupSQL), so the doubling costs only its own rows.
+// The roll-up keeps each pair once too (a < b, cid order being code order).
 var pairsStatements = []aggStep{
 	{"pairs", `
 CREATE OR REPLACE TEMP TABLE agg_pairs_i AS
@@ -585,16 +567,12 @@ WITH rolled AS (
 	SELECT p.rpart, x.within, x.depth, x.a, x.b, sum(x.reviews) AS reviews, sum(x.episodes) AS episodes
 	FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
 	GROUP BY p.rpart, x.within, x.depth, x.a, x.b
-), both_ways AS (
-	SELECT rpart, within, depth, a, b, reviews, episodes FROM rolled
-	UNION ALL
-	SELECT rpart, within, depth, b, a, reviews, episodes FROM rolled
 ), rparts AS (
 	SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part
 )
 SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version,
        x.within, x.depth, ca.code AS a, cb.code AS b, x.reviews, x.episodes
-FROM both_ways x JOIN rparts p USING (rpart)
+FROM rolled x JOIN rparts p USING (rpart)
 JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
 ORDER BY x.within, x.depth, x.a`},
 }

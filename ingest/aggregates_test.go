@@ -266,3 +266,33 @@ func TestFinishLoadingCompletesAnInterruptedLoad(t *testing.T) {
 	}
 	checkAgainstRebuild(t, db)
 }
+
+// TestPairsRollupOneWay checks migration 6 on a store counted the way
+// version 5 counted (the pairs roll-up in both orientations): it drops the
+// reversed rows without a rebuild, and the aggregates then equal a rebuild,
+// which keeps each pair once, as new reviews are then counted.
+func TestPairsRollupOneWay(t *testing.T) {
+	ctx := context.Background()
+	db := mustStore(t)
+	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), demoExports(t, 60, 8)...)
+	if got := count(t, db, `SELECT count(*) FROM agg_pairs_r WHERE a > b`); got != 0 {
+		t.Fatalf("the pairs roll-up holds %d pairs the wrong way round", got)
+	}
+	// As version 5 left it: every pair both ways, and migration 6 not applied.
+	for _, q := range []string{
+		`INSERT INTO agg_pairs_r SELECT board, region, nation, year, kind, frame_id, frame_version, within, depth, b, a, reviews, episodes FROM agg_pairs_r`,
+		`DELETE FROM schema_version WHERE version = 6`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ingest.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, `SELECT count(*) FROM agg_pairs_r WHERE a > b`); got != 0 {
+		t.Fatalf("after migration 6 the pairs roll-up holds %d reversed rows", got)
+	}
+	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), demoExports(t, 20, 9)...)
+	checkAgainstRebuild(t, db)
+}

@@ -15,6 +15,10 @@ import (
 // Migrate creates or upgrades the store's schema to the newest version in
 // schemas.Migrations, recording each step, and loads the built-in frames and
 // the geography. It is safe to call on every start.
+// keepsAggregates marks a migration step about the aggregate tables that
+// leaves every count as it was, so that no rebuild follows it.
+const keepsAggregates = "-- keeps aggregates whole"
+
 func Migrate(ctx context.Context, db *sql.DB) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -43,8 +47,9 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 		// Only a step about the aggregate tables (agg_*) can leave them
-		// needing a rebuild; an accounts step, say, cannot.
-		upgraded = upgraded || len(applied) > 0 && strings.Contains(m.SQL, "agg_")
+		// needing a rebuild; an accounts step, say, cannot, and nor can one
+		// that says it keeps them whole.
+		upgraded = upgraded || len(applied) > 0 && strings.Contains(m.SQL, "agg_") && !strings.Contains(m.SQL, keepsAggregates)
 	}
 	if err := inTx(ctx, conn, func() error { return loadGeography(ctx, conn, schemas.LoadGeography()) }); err != nil {
 		return fmt.Errorf("migrate: geography: %w", err)
