@@ -158,6 +158,17 @@ func (s *Store) writeParquet(ctx context.Context, name string, cols []column, ro
 	return &File{Name: name, Rows: len(rows), Size: st.Size(), Metadata: meta, f: f, dir: dir}, nil
 }
 
+// pageParquet writes one page of search or drill-down rows as a Parquet file
+// carrying the page's provenance, in its metadata and on the File.
+func (s *Store) pageParquet(ctx context.Context, name string, cols []column, rows [][]driver.Value, prov Provenance, page, pages, total int) (*File, error) {
+	f, err := s.writeParquet(ctx, name, cols, rows, provenanceMetadata(prov, page, pages, total))
+	if err != nil {
+		return nil, err
+	}
+	f.Provenance, f.Total, f.Page, f.Pages = prov, total, page, pages
+	return f, nil
+}
+
 // EpisodesParquet writes the episodes of Episodes as a Parquet file: the page
 // asked for, PerPage rows a page (default and most MaxDownloadRows).
 func (s *Store) EpisodesParquet(ctx context.Context, v Viewer, sel Selection, q EpisodeQuery) (*File, error) {
@@ -176,10 +187,5 @@ func (s *Store) EpisodesParquet(ctx context.Context, v Viewer, sel Selection, q 
 		rows[i] = []driver.Value{e.ReviewID, int32(e.Version), int32(e.Year), e.Board, e.BoardName, e.Kind, int32(e.Number),
 			e.Title, e.Adequacy, e.Factors, e.Excerpt}
 	}
-	f, err := s.writeParquet(ctx, "episodes.parquet", cols, rows, provenanceMetadata(p.Provenance, p.Page, p.Pages, p.Total))
-	if err != nil {
-		return nil, err
-	}
-	f.Provenance, f.Total, f.Page, f.Pages = p.Provenance, p.Total, p.Page, p.Pages
-	return f, nil
+	return s.pageParquet(ctx, "episodes.parquet", cols, rows, p.Provenance, p.Page, p.Pages, p.Total)
 }

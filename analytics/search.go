@@ -767,12 +767,7 @@ func (s *Store) RecommendationsParquet(ctx context.Context, v Viewer, sel Select
 		rows[i] = []driver.Value{r.ReviewID, int32(r.Version), int32(r.Year), r.Board, r.BoardName, r.ReviewKind, int32(r.Number),
 			int32(r.Kind), r.Level, r.PatternTypes, r.Excerpt}
 	}
-	f, err := s.writeParquet(ctx, "recommendations.parquet", cols, rows, provenanceMetadata(p.Provenance, p.Page, p.Pages, p.Total))
-	if err != nil {
-		return nil, err
-	}
-	f.Provenance, f.Total, f.Page, f.Pages = p.Provenance, p.Total, p.Page, p.Pages
-	return f, nil
+	return s.pageParquet(ctx, "recommendations.parquet", cols, rows, p.Provenance, p.Page, p.Pages, p.Total)
 }
 
 // PatternsParquet writes the pattern instances of SearchPatterns as a Parquet file.
@@ -801,10 +796,5 @@ func (s *Store) PatternsParquet(ctx context.Context, v Viewer, sel Selection, q 
 		rows[i] = []driver.Value{x.ReviewID, int32(x.Version), int32(x.Year), x.Board, x.BoardName, x.ReviewKind, int32(x.Number),
 			x.Type, x.SubPattern, x.Proposed, x.Nature, pri, x.Summary, eps}
 	}
-	f, err := s.writeParquet(ctx, "patterns.parquet", cols, rows, provenanceMetadata(p.Provenance, p.Page, p.Pages, p.Total))
-	if err != nil {
-		return nil, err
-	}
-	f.Provenance, f.Total, f.Page, f.Pages = p.Provenance, p.Total, p.Page, p.Pages
-	return f, nil
+	return s.pageParquet(ctx, "patterns.parquet", cols, rows, p.Provenance, p.Page, p.Pages, p.Total)
 }
