@@ -49,16 +49,14 @@ func roundTo(v int64, base int) int64 {
 
 // measureSet is the values read for a view with how to protect them: the
 // family of measures and how to get each measure's review count from a
-// place's values. For a custom collection filtered by kind or agency, base
-// holds the same values without that filter (for the complement check).
+// place's values.
 type measureSet struct {
-	c    *cube
-	base *cube
-	fam  *family
-	rv   func(vals []int64) []int
-	// own is set when c and base hold a narrowed collection as one place
-	// (place 0), read for it alone (readOwn): there are no cells of the
-	// places around it to protect.
+	c   *cube
+	fam *family
+	rv  func(vals []int64) []int
+	// own is set when c holds a narrowed collection as one place (place 0),
+	// read for it alone (readOwn): there are no cells of the places around
+	// it to protect.
 	own bool
 }
 
@@ -104,40 +102,22 @@ func (sc *scope) restricted() bool {
 //   - A custom collection of whole places is the sum of its boards; it is
 //     published only when that sum can be made of published cells, so it
 //     tells nothing the places around it do not.
-//   - A custom collection narrowed by kind or agency is published only when
-//     both it and its complement (the same places without the narrowing,
-//     minus it) are 0 or at least k reviews.
+//   - A custom collection narrowed by kind or agency is open only to a
+//     viewer who sees it in full (errNarrowingWithheld), so nothing of it
+//     is withheld.
 func (s *Store) collect(sc *scope, pr *protected, m, col int) (int64, bool) {
 	if sc.custom == nil {
 		v, sup := pr.at(sc.place, m, col)
 		return v, sup && !sc.full
 	}
-	small := func(n int) bool { return n > 0 && n < s.policy.K }
 	if pr.ms.own {
-		vals := pr.ms.c.at(pr.key, 0)
-		if sc.full {
-			return vals[col], false
-		}
-		r, rb := pr.ms.rv(vals)[m], pr.ms.rv(pr.ms.base.at(pr.key, 0))[m]
-		return vals[col], small(r) || small(rb-r)
+		return pr.ms.c.at(pr.key, 0)[col], false
 	}
 	var v int64
-	var r, rb int
 	for _, b := range sc.boards {
-		vals := pr.ms.c.at(pr.key, b)
-		v += vals[col]
-		if sc.restricted() {
-			r += pr.ms.rv(vals)[m]
-			rb += pr.ms.rv(pr.ms.base.at(pr.key, b))[m]
-		}
+		v += pr.ms.c.at(pr.key, b)[col]
 	}
-	switch {
-	case sc.full:
-		return v, false
-	case sc.restricted():
-		return v, small(r) || small(rb-r)
-	}
-	return v, !s.decomposes(sc, pr.sp, m)
+	return v, !sc.full && !s.decomposes(sc, pr.sp, m)
 }
 
 // decomposes reports whether a custom collection's boards can be covered by
@@ -320,13 +300,6 @@ func (s *Store) totalsMeasures(ctx context.Context, sc *scope, p plan, byYear bo
 		}
 		ms.c = assembleTotals(raw)
 	}
-	if sc.restricted() {
-		raw, err := s.readUnfiltered(ctx, sc, q)
-		if err != nil {
-			return nil, err
-		}
-		ms.base = assembleTotals(raw)
-	}
 	return ms, nil
 }
 
@@ -359,33 +332,6 @@ func assembleTotals(raw *cube) *cube {
 		}
 	}
 	return out
-}
-
-// readUnfiltered reads a query for a custom collection's boards without its
-// kind and agency filters. Only those boards' cells are read: collect sums
-// them for the complement check, and nothing else reads them.
-func (s *Store) readUnfiltered(ctx context.Context, sc *scope, q query) (*cube, error) {
-	plain := sc.unfiltered()
-	ny := 1
-	if q.byYear {
-		ny = sc.to - sc.from + 1
-	}
-	c := newCube(len(q.vals), ny, len(s.geo.nodes))
-	in, args := sc.inBoards(s.geo)
-	if err := s.readInto(ctx, plain, c, q, q.table, "board", nil, in, args); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// unfiltered is the scope of a custom collection without its kinds and
-// agencies: the same boards, years and frame.
-func (sc *scope) unfiltered() *scope {
-	plain := *sc
-	c := *sc.custom
-	c.Kinds, c.Agencies = nil, nil
-	plain.custom = &c
-	return &plain
 }
 
 // inBoards is the condition that a row is of one of a custom collection's boards.
@@ -515,20 +461,13 @@ func (s *Store) readNodes(ctx context.Context, sc *scope, p plan, tree string, c
 }
 
 // fillNodes reads the node figures of q into ms: from the aggregates, or from
-// the base tables for a collection filtered by agency, with the same places'
-// unfiltered figures beside them for a collection narrowed by kind or agency.
+// the base tables for a collection filtered by agency.
 func (s *Store) fillNodes(ctx context.Context, sc *scope, p plan, q query, ms *measureSet, tree string, codes []string, splits bool) error {
 	var err error
 	if sc.byAgency() {
 		ms.c, err = s.readNodesBase(ctx, sc, tree, codes, splits, q.byYear)
 	} else {
 		ms.c, err = s.read(ctx, sc, p, q)
-	}
-	if err != nil {
-		return err
-	}
-	if sc.restricted() {
-		ms.base, err = s.readUnfiltered(ctx, sc, q)
 	}
 	return err
 }

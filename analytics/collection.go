@@ -64,7 +64,9 @@ type SavedCollection struct {
 }
 
 // Collections lists the collections a viewer can choose, marking those the
-// viewer sees in full detail.
+// viewer sees in full detail. Of the saved collections it lists those the
+// viewer can open: one narrowed by kind or agency, or to some years, only
+// where the viewer sees it in full.
 func (s *Store) Collections(ctx context.Context, v Viewer) (*Collections, error) {
 	return s.collections(ctx, v)
 }

@@ -113,8 +113,11 @@ func (s *Store) compare(ctx context.Context, v Viewer, sel Selection, opt Compar
 	if err != nil {
 		return nil, err
 	}
-	if sc.ranged && !v.seesAll() {
-		// The reference lies outside the viewer's own place.
+	// The reference lies outside the viewer's own place.
+	switch {
+	case sc.restricted() && !v.seesAll():
+		return nil, errNarrowingWithheld(sc.coll.Ref)
+	case sc.ranged && !v.seesAll():
 		return nil, errYearsWithheld(sc.spanFrom, sc.spanTo)
 	}
 	ref, err := s.resolveReference(ctx, sc, opt.Reference)

@@ -9,15 +9,13 @@ import (
 )
 
 // A custom collection narrowed by agency cannot use the aggregates, and it
-// is published on its own sums and on its complement only (see collect): no
-// cell of the places around it is decided for it. So a view that shows only
-// the collection's own figures reads them for the collection as one place,
-// in one statement: its totals and node figures from the base tables, and
-// the same boards' totals and node figures without the narrowing from the
-// board-level aggregates. DuckDB plans a prepared statement with arguments
-// afresh on every run, so one statement plans once; and counting distinct
-// reviews once per node rather than once per board and node halves the
-// work of the node read.
+// is open only to viewers who see it in full (errNarrowingWithheld), so no
+// cell of the places around it is read or protected for it. A view that
+// shows only the collection's own figures reads them for the collection as
+// one place, in one statement, from the base tables. DuckDB plans a
+// prepared statement with arguments afresh on every run, so one statement
+// plans once; and counting distinct reviews once per node rather than once
+// per board and node halves the work of the node read.
 
 // ownRead is what a view of a narrowed collection reads for it alone.
 type ownRead struct {
@@ -51,35 +49,24 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 	} else {
 		stmt, args, nn = s.ownSQL(sc, o)
 	}
-	tot := &measureSet{fam: totalsFamily, rv: totalsReviews, own: true, c: newCube(vTotals, ny, 1), base: newCube(vTotals, ny, 1)}
+	tot := &measureSet{fam: totalsFamily, rv: totalsReviews, own: true, c: newCube(vTotals, ny, 1)}
 	var ms *measureSet
 	// Where each part's values go: a cube, and the columns of its values
 	// (nil: in order).
 	type dest struct {
-		c    []*cube
+		c    *cube
 		cols []int
 	}
-	parts := map[string]dest{
-		"t": {[]*cube{tot.c, tot.c, tot.c, tot.base, tot.base},
-			[]int{vReceived, vCoded, vEpisodes, vReceived, vCoded}},
-	}
-	// overview: the collection and the other reviews of its boards, laid
-	// out as agg_totals' columns.
-	var raw, others *cube
+	parts := map[string]dest{"t": {tot.c, []int{vReceived, vCoded, vEpisodes}}}
+	// overview: the totals laid out as agg_totals' columns.
+	var raw *cube
 	if o.overview {
-		raw, others = newCube(len(totalsCols), ny, 1), newCube(len(totalsCols), ny, 1)
-		raws, rest := make([]*cube, len(overviewCols)), make([]*cube, len(overviewCols))
-		for i := range overviewCols {
-			raws[i], rest[i] = raw, others
-		}
-		parts["t"] = dest{c: raws, cols: overviewCols}
-		parts["to"] = dest{c: rest, cols: overviewCols}
+		raw = newCube(len(totalsCols), ny, 1)
+		parts["t"] = dest{raw, overviewCols}
 	}
 	if o.tree != "" {
-		ms = &measureSet{fam: nodeFamily(o.tree, o.splits), rv: nodeReviews(o.tree, o.splits), own: true,
-			c: newCube(nn, ny, 1), base: newCube(len(nodeCols(o.splits)), ny, 1)}
-		parts["n"] = dest{c: []*cube{ms.c}}
-		parts["nb"] = dest{c: []*cube{ms.base}}
+		ms = &measureSet{fam: nodeFamily(o.tree, o.splits), rv: nodeReviews(o.tree, o.splits), own: true, c: newCube(nn, ny, 1)}
+		parts["n"] = dest{c: ms.c}
 	}
 	got, err := s.ownRows(ctx, sc, stmt, args)
 	if err != nil {
@@ -87,7 +74,7 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 	}
 	for _, r := range got {
 		to, ok := parts[r.place]
-		if !ok || (to.cols == nil && len(r.vals) != to.c[0].nv) || (to.cols != nil && len(r.vals) != len(to.cols)) {
+		if !ok || (to.cols == nil && len(r.vals) != to.c.nv) || (to.cols != nil && len(r.vals) != len(to.cols)) {
 			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", r.place, len(r.vals))
 		}
 		y := 0
@@ -97,25 +84,17 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 		if y < 0 || y >= ny {
 			return nil, nil, errs.E(errs.Internal, "read the collection's reviews: part %q has year %d", r.place, r.year)
 		}
+		cell := to.c.cell(r.key, 0)
 		for i, v := range r.vals {
+			col := i
 			if to.cols != nil {
-				c := to.c[i]
-				c.cell(r.key, 0)[y*c.nv+to.cols[i]] += v
-			} else {
-				c := to.c[0]
-				c.cell(r.key, 0)[y*c.nv+i] += v
+				col = to.cols[i]
 			}
+			cell[y*to.c.nv+col] += v
 		}
 	}
 	if o.overview {
-		// Without the narrowing: the collection and the other reviews.
-		for _, key := range raw.keys {
-			all := others.cell(key, 0)
-			for i, v := range raw.cell(key, 0) {
-				all[i] += v
-			}
-		}
-		tot.c, tot.base = assembleTotals(raw), assembleTotals(others)
+		tot.c = assembleTotals(raw)
 	}
 	return &protected{ms: tot, key: ""}, ms, nil
 }
@@ -123,81 +102,51 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 // ownSQL is the statement of readOwn for a tree's node figures and its
 // arguments, with the number of values of its node rows. Its rows are
 // (part, key, year, values), year 0 unless o.byYear: part "n" the node
-// figures of the collection and "nb" those of the same boards without the
-// narrowing; "t" the collection's reviews received, reviews coded and their
-// episodes, then the reviews received and coded without the narrowing.
+// figures of the collection; "t" the collection's reviews received, reviews
+// coded and their episodes.
 func (s *Store) ownSQL(sc *scope, o ownRead) (string, []any, int) {
 	in, inArgs := sc.inBoards(s.geo)
 	nq := nodesBaseSQL(sc, o.tree, o.codes, o.splits)
-	frame := []any{sc.frame.info.ID, sc.frame.info.Version}
-	years := []any{sc.from, sc.to}
 	year, ryear := "0", "0"
 	if o.byYear {
 		year, ryear = "year", "r.year"
 	}
 
-	// ra: every current review of the collection's boards and years, all
-	// frames, with whether it is coded with the scope's frame and whether
-	// it is of the collection (hit); r: the collection's coded reviews.
+	// ra: every current review of the collection, all frames, with whether
+	// it is coded with the scope's frame; r: its coded reviews.
 	w, args := sc.narrowing()
-	args = append(append(append(append([]any{}, frame...), args...), inArgs...), years...)
+	args = append(append(append([]any{sc.frame.info.ID, sc.frame.info.Version}, inArgs...), sc.from, sc.to), args...)
 	var b strings.Builder
 	b.WriteString(`WITH ra AS MATERIALIZED (
-		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded, (true` + w + `) AS hit
-		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?),
-	r AS (SELECT * FROM ra WHERE coded AND hit)` + nq.ctes)
+		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded
+		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?` + w + `),
+	r AS (SELECT * FROM ra WHERE coded)` + nq.ctes)
 	args = append(args, nq.args...)
 	part := func(name, key, year string, vals []string, rest string) {
 		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, %s AS year, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, year, strings.Join(vals, ", "), rest)
 	}
-	vals, baseVals := nq.vals, nodeCols(o.splits)
+	vals := nq.vals
 	if o.reviewsOnly && !o.splits {
 		vals = []string{vals[nReviews], "0", "0"}
-		baseVals = []string{baseVals[nReviews], "0", "0"}
 	}
 	part("n", nq.key, ryear, vals, nq.from)
 	b.WriteString("\n\tUNION ALL")
-	part("t", "''", year, []string{"count(*) FILTER (WHERE hit)", "count(*) FILTER (WHERE hit AND coded)",
-		"coalesce(sum(n_episodes) FILTER (WHERE hit AND coded), 0)", "count(*)", "count(*) FILTER (WHERE coded)"}, "FROM ra")
-	// Boards that make up whole regions are read from the regional roll-up.
-	regions, boards := sc.wholeRegions(s.geo)
-	for _, from := range []struct {
-		table, col string
-		codes      []string
-	}{{"agg_nodes_r", "region", regions}, {"agg_nodes", "board", boards}} {
-		if len(from.codes) == 0 {
-			continue
-		}
-		codeCond := ""
-		if o.codes != nil {
-			codeCond = " AND list_contains(?::VARCHAR[], code)"
-		}
-		b.WriteString("\n\tUNION ALL")
-		part("nb", "code", year, baseVals, "FROM "+from.table+" WHERE frame_id = ? AND frame_version = ? AND year BETWEEN ? AND ? AND tree = ? AND list_contains(?::VARCHAR[], "+from.col+")"+codeCond)
-		args = append(append(append(append(args, frame...), years...), o.tree), from.codes)
-		if o.codes != nil {
-			args = append(args, o.codes)
-		}
-	}
+	part("t", "''", year, []string{"count(*)", "count(*) FILTER (WHERE coded)",
+		"coalesce(sum(n_episodes) FILTER (WHERE coded), 0)"}, "FROM ra")
 	return b.String(), args, len(nq.vals)
 }
 
 // ownTotalsSQL is the statement of readOwn for the totals an overview
-// shows, and its arguments. Its rows are (part, key, year, values), year 0
-// unless byYear: the overviewCols, keyed "|in frame" as assembleTotals takes
-// them (no kind: the overview shows none), counted in one pass over every
-// current review of the collection's boards and years; part "t" the
-// collection's, "to" those of the other reviews of its boards (outside the
-// narrowing), which with the collection's make the totals without the
-// narrowing. Reading only those columns, grouping by frame rather than
-// testing it in every column, and taking the unnarrowed totals from the same
-// pass rather than from agg_totals keep the statement short, which at 1,000
-// reviews is most of its cost (2.5 ms against 8.4 ms with every column, each
-// testing the frame, and the unnarrowed totals from agg_totals).
+// shows, and its arguments. Its rows are (part, key, year, values), part
+// "t", year 0 unless byYear: the overviewCols, keyed "|in frame" as
+// assembleTotals takes them (no kind: the overview shows none), counted in
+// one pass over the collection's current reviews. Reading only those
+// columns and grouping by frame rather than testing it in every column
+// keep the statement short, which at 1,000 reviews is most of its cost.
 func (s *Store) ownTotalsSQL(sc *scope, byYear bool) (string, []any) {
 	in, inArgs := sc.inBoards(s.geo)
 	w, args := sc.narrowing()
-	args = append(append(append([]any{sc.frame.info.ID, sc.frame.info.Version}, args...), inArgs...), sc.from, sc.to)
+	args = append(append(append([]any{sc.frame.info.ID, sc.frame.info.Version}, inArgs...), sc.from, sc.to), args...)
 	year := "0"
 	if byYear {
 		year = "year"
@@ -227,10 +176,10 @@ func (s *Store) ownTotalsSQL(sc *scope, byYear bool) (string, []any) {
 		}
 	}
 	stmt := `WITH ra AS MATERIALIZED (
-		SELECT review_key, year, (frame_id = ? AND frame_version = ?) AS coded, (true` + w + `) AS hit,
+		SELECT review_key, year, (frame_id = ? AND frame_version = ?) AS coded,
 		       family_participation, n_episodes, n_patterns, n_recommendations
-		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?)
-	SELECT CASE WHEN hit THEN 't' ELSE 'to' END AS part, '|' || coded::INT AS key, ` + year + ` AS year,
+		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?` + w + `)
+	SELECT 't' AS part, '|' || coded::INT AS key, ` + year + ` AS year,
 	       [` + strings.Join(cols, ", ") + `]::BIGINT[] AS vals
 	FROM ra LEFT JOIN (
 		SELECT e.review_key,
@@ -249,35 +198,6 @@ var overviewCols = []int{vReceived, vCoded, vEpisodes, vEpGood, vEpProblematic, 
 // adequacies are the adequacy values of episodes, in the order of the
 // totals columns.
 var adequacies = []string{"good", "problematic", "mixed", "not_judged"}
-
-// wholeRegions splits a custom collection's boards into the regions all of
-// whose boards it covers and the other boards.
-func (sc *scope) wholeRegions(g *geoIndex) (regions, boards []string) {
-	in := make(map[int]bool, len(sc.boards))
-	for _, b := range sc.boards {
-		in[b] = true
-	}
-	seen := map[int]bool{}
-	for _, b := range sc.boards {
-		r := g.nodes[b].parent
-		if seen[r] {
-			continue
-		}
-		seen[r] = true
-		var mine []string
-		for _, c := range g.nodes[r].children {
-			if in[c] {
-				mine = append(mine, g.nodes[c].code)
-			}
-		}
-		if len(mine) == len(g.nodes[r].children) {
-			regions = append(regions, g.nodes[r].code)
-		} else {
-			boards = append(boards, mine...)
-		}
-	}
-	return regions, boards
-}
 
 // ownRows runs the statement of readOwn, or takes its rows from the read
 // memo (as readInto does for aggregate reads: the rows are those of the data

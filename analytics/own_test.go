@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,110 +33,79 @@ func mustDemoDB(t *testing.T, reviews int, seed int64) *sql.DB {
 // nodeCounts is what the naive SQL finds for one frame node.
 type nodeCounts struct{ reviews, episodes, mentions int }
 
-// TestAgencyCollectionsAgainstSQL checks the recurrence of collections
-// narrowed by agency (read for the collection alone) against naive SQL over
-// the coded rows: the counts a viewer who sees everything gets, and for the
-// public, which figures are withheld (fewer than k reviews in the collection
-// or in the same places without the narrowing, minus it).
+// TestAgencyCollectionsAgainstSQL checks the recurrence, overview and
+// trends of collections narrowed by agency (read for the collection alone)
+// against naive SQL over the coded rows, for a viewer who sees everything
+// and for a regional analyst who sees the collection in full; and that
+// anyone from whom figures are withheld is refused them.
 func TestAgencyCollectionsAgainstSQL(t *testing.T) {
 	db := mustDemoDB(t, 600, 3)
 	s := mustStore(t, db, DefaultK)
 	ctx := context.Background()
+	ldnAnalyst := Viewer{Role: RoleRegionalAnalyst, Region: "ENG-LDN", Name: "ldn"}
 	cases := []struct {
 		coll  SavedCollection
 		where string // the collection's places and kinds, as naive SQL over reviews
+		ldn   bool   // inside London, which its analyst sees in full
 	}{
-		{SavedCollection{Name: "ldn-police", Regions: []string{"ENG-LDN"}, Agencies: []string{"Police"}}, "region = 'ENG-LDN'"},
-		{SavedCollection{Name: "ldn-midwives", Regions: []string{"ENG-LDN", "ENG-NW"}, Agencies: []string{"Midwifery", "Nursery"}}, "region IN ('ENG-LDN', 'ENG-NW')"},
+		{SavedCollection{Name: "ldn-police", Regions: []string{"ENG-LDN"}, Agencies: []string{"Police"}}, "region = 'ENG-LDN'", true},
+		{SavedCollection{Name: "ldn-midwives", Regions: []string{"ENG-LDN", "ENG-NW"}, Agencies: []string{"Midwifery", "Nursery"}}, "region IN ('ENG-LDN', 'ENG-NW')", false},
 		{SavedCollection{Name: "eng-routine-school", Nations: []string{"ENG"}, Kinds: []string{"routine", "innovation"}, Agencies: []string{"Primary school"}},
-			"nation = 'ENG' AND kind IN ('routine', 'innovation')"},
-		{SavedCollection{Name: "uk-police-recent", Agencies: []string{"Police"}, From: 2020}, "year >= 2020"},
+			"nation = 'ENG' AND kind IN ('routine', 'innovation')", false},
+		{SavedCollection{Name: "uk-police-recent", Agencies: []string{"Police"}, From: 2020}, "year >= 2020", false},
 		{SavedCollection{Name: "ne-and-boards", Regions: []string{"ENG-NE"}, Boards: []string{"ENG-LDN-CAM", "ENG-LDN-ISL", "ENG-NW-MAN"}, Agencies: []string{"Police"}},
-			"(region = 'ENG-NE' OR board IN ('ENG-LDN-CAM', 'ENG-LDN-ISL', 'ENG-NW-MAN'))"},
+			"(region = 'ENG-NE' OR board IN ('ENG-LDN-CAM', 'ENG-LDN-ISL', 'ENG-NW-MAN'))", false},
 	}
 	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
-	withheld, published := 0, 0
 	for _, c := range cases {
 		if _, err := s.SaveCollection(ctx, admin, c.coll); err != nil {
 			t.Fatal(err)
 		}
-		agencies := "list_has_any(agencies, ['" + strings.Join(c.coll.Agencies, "', '") + "'])"
-		narrowed := naiveFactorCounts(t, db, c.where+" AND "+agencies)
-		// The same places without the narrowing by kind and agency.
-		places, _, _ := strings.Cut(c.where, " AND kind")
-		whole := naiveFactorCounts(t, db, places)
-		var received, coded, codedWhole int
-		if err := db.QueryRow(`SELECT count(*) FILTER (WHERE `+c.where+` AND `+agencies+`),
-			count(*) FILTER (WHERE frame_id = ? AND frame_version = ? AND `+c.where+` AND `+agencies+`),
-			count(*) FILTER (WHERE frame_id = ? AND frame_version = ? AND `+places+`)
-			FROM reviews WHERE status = 'current'`, schemas.DefaultFrameID, schemas.DefaultFrameVersion,
-			schemas.DefaultFrameID, schemas.DefaultFrameVersion).Scan(&received, &coded, &codedWhole); err != nil {
+		where := c.where + " AND list_has_any(agencies, ['" + strings.Join(c.coll.Agencies, "', '") + "'])"
+		narrowed := naiveFactorCounts(t, db, where)
+		var received, coded int
+		if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE frame_id = ? AND frame_version = ?)
+			FROM reviews WHERE status = 'current' AND `+where, schemas.DefaultFrameID, schemas.DefaultFrameVersion).Scan(&received, &coded); err != nil {
 			t.Fatal(err)
 		}
 		sel := Selection{Collection: SavedPrefix + c.coll.Name}
 		t.Run(c.coll.Name, func(t *testing.T) {
-			r, err := s.Recurrence(ctx, full, sel, RecurrenceOptions{})
-			if err != nil {
-				t.Fatal(err)
+			viewers := []Viewer{full}
+			if c.ldn {
+				viewers = append(viewers, ldnAnalyst)
 			}
-			if got := val(t, r.Totals.ReviewsReceived); got != received {
-				t.Errorf("reviews received = %d, naive SQL %d", got, received)
-			}
-			if got := val(t, r.Totals.ReviewsCoded); got != coded {
-				t.Errorf("reviews coded = %d, naive SQL %d", got, coded)
-			}
-			for _, row := range r.Rows {
-				want := narrowed[row.Node.Code]
-				got := nodeCounts{val(t, row.Reviews), val(t, row.Episodes), val(t, row.Mentions)}
-				if got != want {
-					t.Errorf("%s: reviews, episodes, mentions = %v, naive SQL %v", row.Node.Code, got, want)
+			for _, v := range viewers {
+				r, err := s.Recurrence(ctx, v, sel, RecurrenceOptions{})
+				if err != nil {
+					t.Fatal(v.Role, err)
 				}
-			}
-			if c.coll.From != 0 {
-				// Where figures are withheld they cover all years: a
-				// collection of some years is for viewers who see it in full.
-				if _, err := s.Recurrence(ctx, publicV, sel, RecurrenceOptions{}); errs.KindOf(err) != errs.Invalid {
-					t.Errorf("the public asked for a collection from %d: err %v, want a refusal", c.coll.From, err)
+				if got := val(t, r.Totals.ReviewsReceived); got != received {
+					t.Errorf("%s: reviews received = %d, naive SQL %d", v.Role, got, received)
 				}
-				// Its overview and trends (from a year other than the
-				// store's first) for a viewer who sees everything.
-				checkAgencyOverview(t, s, db, sel, c.where+" AND "+agencies, places, false)
-				checkAgencyTrends(t, s, db, sel, c.where+" AND "+agencies, places, false)
-				return
-			}
-			pub, err := s.Recurrence(ctx, publicV, sel, RecurrenceOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			small := func(n int) bool { return n > 0 && n < DefaultK }
-			codedSup := small(coded) || small(codedWhole-coded)
-			if pub.Totals.ReviewsCoded.Suppressed() != codedSup {
-				t.Errorf("public reviews coded (%d of %d) withheld %v, want %v", coded, codedWhole, pub.Totals.ReviewsCoded.Suppressed(), codedSup)
-			}
-			for _, row := range pub.Rows {
-				n, b := narrowed[row.Node.Code].reviews, whole[row.Node.Code].reviews
-				want := small(n) || small(b-n)
-				if row.Reviews.Suppressed() != want || row.Episodes.Suppressed() != want || row.Share.Suppressed() != (want || codedSup) {
-					t.Errorf("%s (%d of %d reviews): withheld %v, share withheld %v, want %v", row.Node.Code, n, b,
-						row.Reviews.Suppressed(), row.Share.Suppressed(), want)
+				if got := val(t, r.Totals.ReviewsCoded); got != coded {
+					t.Errorf("%s: reviews coded = %d, naive SQL %d", v.Role, got, coded)
 				}
-				if want {
-					withheld++
-					continue
+				for _, row := range r.Rows {
+					want := narrowed[row.Node.Code]
+					got := nodeCounts{val(t, row.Reviews), val(t, row.Episodes), val(t, row.Mentions)}
+					if got != want {
+						t.Errorf("%s: %s: reviews, episodes, mentions = %v, naive SQL %v", v.Role, row.Node.Code, got, want)
+					}
 				}
-				published++
-				if got := val(t, row.Reviews); got != n {
-					t.Errorf("%s: public reviews = %d, naive SQL %d", row.Node.Code, got, n)
-				}
+				checkAgencyOverview(t, s, db, v, sel, where)
+				checkAgencyTrends(t, s, db, v, sel, where)
 			}
-			checkAgencyOverview(t, s, db, sel, c.where+" AND "+agencies, places, true)
-			w, p := checkAgencyTrends(t, s, db, sel, c.where+" AND "+agencies, places, true)
-			withheld, published = withheld+w, published+p
 			checkAgencyPatternTrends(t, s, sel)
+			refused := []Viewer{publicV, {Role: RoleNationalResearcher, Name: "researcher"}, neAnalyst}
+			if !c.ldn {
+				refused = append(refused, ldnAnalyst)
+			}
+			for _, v := range refused {
+				if _, err := s.Recurrence(ctx, v, sel, RecurrenceOptions{}); errs.KindOf(err) != errs.Forbidden {
+					t.Errorf("%s %s asked for the narrowed collection: err %v, want it refused", v.Role, v.Region, err)
+				}
+			}
 		})
-	}
-	if withheld == 0 || published == 0 {
-		t.Errorf("withheld %d, published %d: the cases should have both", withheld, published)
 	}
 }
 
@@ -206,166 +176,72 @@ func TestAgencyCollectionMemoFollowsWrites(t *testing.T) {
 }
 
 // checkAgencyOverview checks the overview of a collection narrowed by agency
-// (read for the collection alone) against naive SQL over the coded rows:
-// every count for a viewer who sees everything, and for the public, which
-// are withheld (fewer than k reviews behind the figure in the collection, or
-// in its places without the narrowing minus it). where selects the
-// collection's reviews, places the same places without the narrowing;
-// public says whether the public may ask for the collection.
-func checkAgencyOverview(t *testing.T, s *Store, db *sql.DB, sel Selection, where, places string, public bool) {
+// (read for the collection alone), as viewer v sees it in full, against
+// naive SQL over the coded rows; where selects the collection's reviews.
+func checkAgencyOverview(t *testing.T, s *Store, db *sql.DB, v Viewer, sel Selection, where string) {
 	t.Helper()
 	ctx := context.Background()
-	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
-	o, err := s.Overview(ctx, full, sel)
+	o, err := s.Overview(ctx, v, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := o
-	if public {
-		if pub, err = s.Overview(ctx, publicV, sel); err != nil {
-			t.Fatal(err)
-		}
-	}
 	coded := "status = 'current' AND frame_id = '" + schemas.DefaultFrameID + "' AND frame_version = '" + schemas.DefaultFrameVersion + "'"
-	// n counts with a naive statement; its %s is the reviews' condition.
-	n := func(stmt, cond string) int {
-		t.Helper()
-		var v int
-		if err := db.QueryRow(fmt.Sprintf(stmt, cond)).Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	small := func(n int) bool { return n > 0 && n < DefaultK }
-	// withheld is the rule for a figure behind which stand the coded reviews
-	// satisfying cond (a condition on reviews r).
-	withheld := func(cond string) bool {
-		t.Helper()
-		in := n(`SELECT count(*) FROM reviews r WHERE `+coded+` AND %s`, where+" AND "+cond)
-		all := n(`SELECT count(*) FROM reviews r WHERE `+coded+` AND %s`, places+" AND "+cond)
-		return small(in) || small(all-in)
-	}
-	receivedSup := func() bool {
-		in := n(`SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`, where)
-		all := n(`SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`, places)
-		return small(in) || small(all-in)
-	}()
 	// of counts the rows of a table (alias x) belonging to the collection's coded reviews.
 	of := func(table, cond string) string {
 		return `SELECT count(*) FROM ` + table + ` x WHERE ` + cond + ` AND x.review_key IN (SELECT review_key FROM reviews r WHERE ` + coded + ` AND %s)`
 	}
-	epsOf := func(adequacy string) string {
-		return `EXISTS (SELECT 1 FROM episodes e WHERE e.review_key = r.review_key AND e.adequacy = '` + adequacy + `')`
-	}
-	codedSup := withheld("true")
 	cases := []struct {
-		name     string
-		got, pub Count
-		naive    string // %s: the collection's condition on reviews r
-		withheld bool
+		name  string
+		got   Count
+		naive string // %s: the collection's condition on reviews r
 	}{
-		{"reviews received", o.Totals.ReviewsReceived, pub.Totals.ReviewsReceived,
-			`SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`, receivedSup},
-		{"reviews coded", o.Totals.ReviewsCoded, pub.Totals.ReviewsCoded, `SELECT count(*) FROM reviews r WHERE ` + coded + ` AND %s`, codedSup},
-		{"episodes", o.Totals.Episodes, pub.Totals.Episodes,
-			of("episodes", "true"), codedSup},
-		{"good episodes", o.GoodEpisodes, pub.GoodEpisodes,
-			of("episodes", "x.adequacy = 'good'"), withheld(epsOf("good"))},
-		{"problematic episodes", o.ProblematicEpisodes, pub.ProblematicEpisodes,
-			of("episodes", "x.adequacy = 'problematic'"), withheld(epsOf("problematic"))},
-		{"mixed episodes", o.MixedEpisodes, pub.MixedEpisodes,
-			of("episodes", "x.adequacy = 'mixed'"), withheld(epsOf("mixed"))},
-		{"not judged episodes", o.NotJudgedEpisodes, pub.NotJudgedEpisodes,
-			of("episodes", "x.adequacy = 'not_judged'"), withheld(epsOf("not_judged"))},
-		{"family involved", o.FamilyInvolved, pub.FamilyInvolved,
-			`SELECT count(*) FROM reviews r WHERE ` + coded + ` AND family_participation = 'yes' AND %s`, withheld("family_participation = 'yes'")},
-		{"patterns", o.Patterns, pub.Patterns,
-			of("patterns", "true"),
-			withheld("EXISTS (SELECT 1 FROM patterns p WHERE p.review_key = r.review_key)")},
-		{"recommendations", o.Recommendations, pub.Recommendations,
-			of("recommendations", "true"),
-			withheld("EXISTS (SELECT 1 FROM recommendations x WHERE x.review_key = r.review_key)")},
+		{"reviews received", o.Totals.ReviewsReceived, `SELECT count(*) FROM reviews r WHERE status = 'current' AND %s`},
+		{"reviews coded", o.Totals.ReviewsCoded, `SELECT count(*) FROM reviews r WHERE ` + coded + ` AND %s`},
+		{"episodes", o.Totals.Episodes, of("episodes", "true")},
+		{"good episodes", o.GoodEpisodes, of("episodes", "x.adequacy = 'good'")},
+		{"problematic episodes", o.ProblematicEpisodes, of("episodes", "x.adequacy = 'problematic'")},
+		{"mixed episodes", o.MixedEpisodes, of("episodes", "x.adequacy = 'mixed'")},
+		{"not judged episodes", o.NotJudgedEpisodes, of("episodes", "x.adequacy = 'not_judged'")},
+		{"family involved", o.FamilyInvolved, `SELECT count(*) FROM reviews r WHERE ` + coded + ` AND family_participation = 'yes' AND %s`},
+		{"patterns", o.Patterns, of("patterns", "true")},
+		{"recommendations", o.Recommendations, of("recommendations", "true")},
 	}
 	for _, c := range cases {
-		want := n(c.naive, where)
+		var want int
+		if err := db.QueryRow(fmt.Sprintf(c.naive, where)).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
 		if got := val(t, c.got); got != want {
-			t.Errorf("overview %s = %d, naive SQL %d", c.name, got, want)
-		}
-		if !public {
-			continue
-		}
-		if c.pub.Suppressed() != c.withheld {
-			t.Errorf("public overview %s (%d) withheld %v, want %v", c.name, want, c.pub.Suppressed(), c.withheld)
-		}
-		if !c.withheld && c.name != "reviews received" && c.name != "reviews coded" {
-			if got := val(t, c.pub); got != want {
-				t.Errorf("public overview %s = %d, naive SQL %d", c.name, got, want)
-			}
+			t.Errorf("%s: overview %s = %d, naive SQL %d", v.Role, c.name, got, want)
 		}
 	}
 }
 
 // checkAgencyTrends checks the factor trends (each factor by year, as the
-// trends page asks) of a collection narrowed by agency against naive SQL
-// over the coded rows, as checkAgencyOverview does, and returns how many of
-// the public's yearly figures were withheld and published.
-func checkAgencyTrends(t *testing.T, s *Store, db *sql.DB, sel Selection, where, places string, public bool) (withheld, published int) {
+// trends page asks) of a collection narrowed by agency, as viewer v sees it
+// in full, against naive SQL over the coded rows.
+func checkAgencyTrends(t *testing.T, s *Store, db *sql.DB, v Viewer, sel Selection, where string) {
 	t.Helper()
-	ctx := context.Background()
-	full := Viewer{Role: RoleAdmin, Unsuppressed: true, Name: "admin"}
-	opt := TrendOptions{Tree: TreeFactor, Depth: 3}
-	tr, err := s.Trends(ctx, full, sel, opt)
+	tr, err := s.Trends(context.Background(), v, sel, TrendOptions{Tree: TreeFactor, Depth: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := tr
-	if public {
-		if pub, err = s.Trends(ctx, publicV, sel, opt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	narrowed, whole := naiveFactorYears(t, db, where), naiveFactorYears(t, db, places)
-	small := func(n int) bool { return n > 0 && n < DefaultK }
+	narrowed := naiveFactorYears(t, db, where)
 	if len(tr.Series) == 0 || len(tr.Years) == 0 {
 		t.Fatalf("trends: %d series over %d years", len(tr.Series), len(tr.Years))
 	}
 	for i, y := range tr.Years {
-		c, cw := narrowed[""][y], whole[""][y]
-		if got := val(t, tr.Coded[i]); got != c {
-			t.Errorf("%d: reviews coded = %d, naive SQL %d", y, got, c)
-		}
-		if !public {
-			continue
-		}
-		if want := small(c) || small(cw-c); pub.Coded[i].Suppressed() != want {
-			t.Errorf("%d: public reviews coded (%d of %d) withheld %v, want %v", y, c, cw, pub.Coded[i].Suppressed(), want)
+		if got, want := val(t, tr.Coded[i]), narrowed[""][y]; got != want {
+			t.Errorf("%s: %d: reviews coded = %d, naive SQL %d", v.Role, y, got, want)
 		}
 	}
-	for si, ser := range tr.Series {
+	for _, ser := range tr.Series {
 		for i, y := range tr.Years {
-			n, b := narrowed[ser.Code][y], whole[ser.Code][y]
-			if got := val(t, ser.Points[i].Reviews); got != n {
-				t.Errorf("%s %d: reviews = %d, naive SQL %d", ser.Code, y, got, n)
-			}
-			if !public {
-				continue
-			}
-			pp := pub.Series[si].Points[i]
-			want := small(n) || small(b-n)
-			if pp.Reviews.Suppressed() != want {
-				t.Errorf("%s %d (%d of %d reviews): public withheld %v, want %v", ser.Code, y, n, b, pp.Reviews.Suppressed(), want)
-			}
-			if want {
-				withheld++
-				continue
-			}
-			published++
-			if got := val(t, pp.Reviews); got != n {
-				t.Errorf("%s %d: public reviews = %d, naive SQL %d", ser.Code, y, got, n)
+			if got, want := val(t, ser.Points[i].Reviews), narrowed[ser.Code][y]; got != want {
+				t.Errorf("%s: %s %d: reviews = %d, naive SQL %d", v.Role, ser.Code, y, got, want)
 			}
 		}
 	}
-	return withheld, published
 }
 
 // naiveFactorYears counts, per factor tree node and year, the current
@@ -444,5 +320,78 @@ func checkAgencyPatternTrends(t *testing.T, s *Store, sel Selection) {
 	}
 	if cited == 0 {
 		t.Error("pattern trends: no node cited in any year")
+	}
+}
+
+// TestNarrowedCollectionsOnlyWhereFull: two narrowings of the same places
+// (police, and police or health) differ by a group no rule looks at, so a
+// collection narrowed by kind or agency is open only to a viewer who sees
+// it in full. Others cannot save it, are not offered it, and are refused
+// its figures and its comparison; a collection of whole places stays open.
+func TestNarrowedCollectionsOnlyWhereFull(t *testing.T) {
+	s := loadRecurrenceFixtures(t)
+	ctx := context.Background()
+	for _, c := range []SavedCollection{
+		{Name: "ne-police", Regions: []string{"ENG-NE"}, Agencies: []string{"Police"}},
+		{Name: "ne-police-health", Regions: []string{"ENG-NE"}, Agencies: []string{"Police", "Health"}},
+		{Name: "ne-routine", Regions: []string{"ENG-NE"}, Kinds: []string{"routine"}},
+		{Name: "ne-whole", Regions: []string{"ENG-NE"}},
+	} {
+		if _, err := s.SaveCollection(ctx, admin, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ldn := Viewer{Role: RoleRegionalAnalyst, Region: "ENG-LDN", Name: "ldn"}
+	researcher := Viewer{Role: RoleNationalResearcher, Name: "researcher"}
+	offered := func(v Viewer) []string {
+		t.Helper()
+		cols, err := s.Collections(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range cols.Saved {
+			names = append(names, c.Name)
+		}
+		return names
+	}
+	all := []string{"ne-police", "ne-police-health", "ne-routine", "ne-whole"}
+	for _, c := range []struct {
+		v       Viewer
+		offered []string
+	}{
+		{admin, all},
+		{neAnalyst, all},
+		{ldn, []string{"ne-whole"}},
+		{researcher, []string{"ne-whole"}},
+		{publicV, []string{"ne-whole"}},
+	} {
+		if got := offered(c.v); !slices.Equal(got, c.offered) {
+			t.Errorf("%s %s is offered %v, want %v", c.v.Role, c.v.Region, got, c.offered)
+		}
+		for _, name := range all {
+			_, err := s.Overview(ctx, c.v, Selection{Collection: SavedPrefix + name})
+			if open := slices.Contains(c.offered, name); open != (err == nil) {
+				t.Errorf("%s %s asked for %s: %v; offered %v", c.v.Role, c.v.Region, name, err, open)
+			} else if !open && errs.KindOf(err) != errs.Forbidden {
+				t.Errorf("%s %s asked for %s: %v, want forbidden", c.v.Role, c.v.Region, name, err)
+			}
+		}
+	}
+	// The North East's analyst sees the collection in full, but its
+	// comparison's reference (the rest of England) lies outside the region.
+	if _, err := s.Compare(ctx, neAnalyst, Selection{Collection: SavedPrefix + "ne-police"}, CompareOptions{}); errs.KindOf(err) != errs.Forbidden {
+		t.Errorf("the North East's analyst compared a narrowed collection: %v, want forbidden", err)
+	}
+	if _, err := s.Compare(ctx, admin, Selection{Collection: SavedPrefix + "ne-police"}, CompareOptions{}); err != nil {
+		t.Errorf("admin compared a narrowed collection: %v", err)
+	}
+	// Saving one the saver could not open is refused, naming the reason.
+	_, err := s.SaveCollection(ctx, ldn, SavedCollection{Name: "ne-health", Regions: []string{"ENG-NE"}, Agencies: []string{"Health"}})
+	if errs.KindOf(err) != errs.Forbidden || !strings.Contains(err.Error(), "narrowed by review kind or agency") {
+		t.Errorf("London's analyst saved a narrowed North East collection: %v, want forbidden", err)
+	}
+	if _, err := s.SaveCollection(ctx, ldn, SavedCollection{Name: "ldn-health", Regions: []string{"ENG-LDN"}, Agencies: []string{"Health"}}); err != nil {
+		t.Errorf("London's analyst saving a narrowed London collection: %v", err)
 	}
 }

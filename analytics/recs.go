@@ -108,19 +108,10 @@ func (s *Store) recommendations(ctx context.Context, v Viewer, sel Selection) (*
 	if err != nil {
 		return nil, err
 	}
-	var base *cube
-	if sc.restricted() {
-		if base, err = s.readUnfiltered(ctx, sc, q); err != nil {
-			return nil, err
-		}
-	}
 	out := &Recommendations{Provenance: sc.prov, Collection: sc.coll, Kinds: recKinds, Levels: recLevels}
 	protectGrid := func(ptype string, grid bool) (recGrid, *protected) {
 		g := newRecGrid(ptype, grid)
 		ms := &measureSet{c: g.gather(c, "g"), fam: g.fam, rv: gridReviews}
-		if base != nil {
-			ms.base = g.gather(base, "g")
-		}
 		return g, s.protectKey(sc, p, ms, "g")
 	}
 	cell := func(pr *protected, m int) RecCell {

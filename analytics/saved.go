@@ -17,26 +17,10 @@ func (s *Store) collections(ctx context.Context, v Viewer) (*Collections, error)
 	if err := v.Check(); err != nil {
 		return nil, err
 	}
-	sc := &scope{v: v}
-	known := make([]bool, len(s.geo.nodes))
-	switch {
-	case v.seesAll():
-		for i := range known {
-			known[i] = true
-		}
-	case v.Role == RoleBoardMember:
-		if n, ok := s.geo.lookup(v.Board); ok {
-			known[n.idx] = true
-		}
-	case v.Role == RoleRegionalAnalyst:
-		if n, ok := s.geo.lookup(v.Region); ok {
-			known[n.idx] = true
-			for _, c := range n.children {
-				known[c] = true
-			}
-		}
+	known, _, err := s.knownPlaces(v)
+	if err != nil {
+		return nil, err
 	}
-	_ = sc
 	var build func(i int) CollectionNode
 	build = func(i int) CollectionNode {
 		n := CollectionNode{CollectionInfo: s.geo.info(i)}
@@ -50,7 +34,30 @@ func (s *Store) collections(ctx context.Context, v Viewer) (*Collections, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Collections{Geography: build(0), Saved: saved}, nil
+	lo, hi, err := s.yearSpan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	open := saved[:0]
+	for _, c := range saved {
+		if s.opens(v, known, &c, lo, hi) {
+			open = append(open, c)
+		}
+	}
+	return &Collections{Geography: build(0), Saved: open}, nil
+}
+
+// opens reports whether a viewer, who sees the known places in full, can
+// open a saved collection: one narrowed by kind or agency, or to some of
+// the store's years (lo to hi), only where they see it all in full (see
+// errNarrowingWithheld and errYearsWithheld).
+func (s *Store) opens(v Viewer, known []bool, c *SavedCollection, lo, hi int) bool {
+	sc := &scope{v: v, known: known, custom: c}
+	if err := s.resolveCustom(sc); err != nil {
+		return false
+	}
+	ranged := c.From > lo || (c.To != 0 && c.To < hi)
+	return sc.full || !sc.restricted() && !ranged
 }
 
 func (s *Store) checkSaved(c *SavedCollection) error {
@@ -101,6 +108,15 @@ func (s *Store) saveCollection(ctx context.Context, v Viewer, c SavedCollection)
 	if c.Frame != "" {
 		if _, err := s.frame(ctx, c.Frame); err != nil {
 			return nil, err
+		}
+	}
+	if len(c.Kinds) > 0 || len(c.Agencies) > 0 {
+		known, _, err := s.knownPlaces(v)
+		if err != nil {
+			return nil, err
+		}
+		if sc := (&scope{v: v, known: known, custom: &c}); s.resolveCustom(sc) == nil && !sc.full {
+			return nil, errNarrowingWithheld(SavedPrefix + c.Name)
 		}
 	}
 	existing, err := s.savedCollection(ctx, v, c.Name)

@@ -46,31 +46,11 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 	if err := v.Check(); err != nil {
 		return nil, err
 	}
-	sc := &scope{v: v, sel: sel, place: -1, scopeNode: -1}
-	sc.known = make([]bool, len(s.geo.nodes))
-	switch {
-	case v.seesAll():
-		for i := range sc.known {
-			sc.known[i] = true
-		}
-	case v.Role == RoleBoardMember:
-		n, ok := s.geo.lookup(v.Board)
-		if !ok || n.level != LevelBoard {
-			return nil, errs.E(errs.Forbidden, "board %q of this account is not in the geography", v.Board)
-		}
-		sc.known[n.idx] = true
-		sc.scopeNode = n.idx
-	case v.Role == RoleRegionalAnalyst:
-		n, ok := s.geo.lookup(v.Region)
-		if !ok || n.level != LevelRegion {
-			return nil, errs.E(errs.Forbidden, "region %q of this account is not in the geography", v.Region)
-		}
-		sc.known[n.idx] = true
-		for _, c := range n.children {
-			sc.known[c] = true
-		}
-		sc.scopeNode = n.idx
+	known, scopeNode, err := s.knownPlaces(v)
+	if err != nil {
+		return nil, err
 	}
+	sc := &scope{v: v, sel: sel, place: -1, known: known, scopeNode: scopeNode}
 
 	ref := strings.TrimSpace(sel.Collection)
 	frameKey := sel.Frame
@@ -133,6 +113,9 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 		sc.coll.FullDetail = sc.full
 	}
 	sc.ranged, sc.spanFrom, sc.spanTo = from != lo || to != hi, lo, hi
+	if sc.restricted() && !sc.full {
+		return nil, errNarrowingWithheld(sc.coll.Ref)
+	}
 	if sc.ranged && !sc.full {
 		return nil, errYearsWithheld(lo, hi)
 	}
@@ -149,6 +132,37 @@ func (s *Store) resolve(ctx context.Context, v Viewer, sel Selection) (*scope, e
 		sc.prov.Policy.Rounding = 0
 	}
 	return sc, nil
+}
+
+// knownPlaces marks the places the viewer sees in full detail, and returns
+// the board or region they see with everything under it: -1 when there is
+// none, or when they see everything.
+func (s *Store) knownPlaces(v Viewer) ([]bool, int, error) {
+	known := make([]bool, len(s.geo.nodes))
+	switch {
+	case v.seesAll():
+		for i := range known {
+			known[i] = true
+		}
+	case v.Role == RoleBoardMember:
+		n, ok := s.geo.lookup(v.Board)
+		if !ok || n.level != LevelBoard {
+			return nil, -1, errs.E(errs.Forbidden, "board %q of this account is not in the geography", v.Board)
+		}
+		known[n.idx] = true
+		return known, n.idx, nil
+	case v.Role == RoleRegionalAnalyst:
+		n, ok := s.geo.lookup(v.Region)
+		if !ok || n.level != LevelRegion {
+			return nil, -1, errs.E(errs.Forbidden, "region %q of this account is not in the geography", v.Region)
+		}
+		known[n.idx] = true
+		for _, c := range n.children {
+			known[c] = true
+		}
+		return known, n.idx, nil
+	}
+	return known, -1, nil
 }
 
 // resolveCustom works out the boards a saved collection covers and whether the
@@ -345,6 +359,19 @@ func (s *Store) listFrames(ctx context.Context) ([]FrameInfo, error) {
 		out = append(out, f.info)
 	}
 	return out, nil
+}
+
+// errNarrowingWithheld refuses a collection narrowed by review kind or
+// agency to a viewer from whom figures are withheld. Each narrowing is a
+// new way of counting the same places: two of them (police, and police or
+// health) differ by a group no rule looks at, and three kinds subtracted
+// from all four leave the fourth, so no suppression of each narrowing on
+// its own could stop a withheld figure being recovered.
+func errNarrowingWithheld(ref string) error {
+	return errs.E(errs.Forbidden, "collection %s is narrowed by review kind or agency. Where figures are withheld to protect "+
+		"small numbers, collections count whole places only, since two narrowings of the same places could be subtracted "+
+		"to reveal a withheld figure. Narrowed collections are open where you see every figure in full: "+
+		"inside your own board or region, or with the unsuppressed grant", ref)
 }
 
 // errYearsWithheld refuses a range of years for figures that suppression

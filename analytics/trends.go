@@ -121,7 +121,7 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 		}
 		return r
 	}
-	tpr := s.protectKey(sc, p, &measureSet{c: tms.c, base: tms.base, fam: tfam, rv: totRV, own: tms.own}, "")
+	tpr := s.protectKey(sc, p, &measureSet{c: tms.c, fam: tfam, rv: totRV, own: tms.own}, "")
 	codedY := make([]int64, ny)
 	codedSupY := make([]bool, ny)
 	for y := 0; y < ny; y++ {
@@ -140,7 +140,7 @@ func (s *Store) trends(ctx context.Context, v Viewer, sel Selection, opt TrendOp
 		}
 		return r
 	}
-	nset := &measureSet{c: nms.c, base: nms.base, fam: nfam, rv: nodeRV, own: nms.own}
+	nset := &measureSet{c: nms.c, fam: nfam, rv: nodeRV, own: nms.own}
 	scores := make([]float64, ny)
 	for y := range years {
 		scores[y] = float64(years[y])
