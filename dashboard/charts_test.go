@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -245,6 +246,54 @@ func TestYearRangesWhereWithheld(t *testing.T) {
 			}
 			if tc.status != http.StatusOK && !strings.Contains(string(body), "cover all years") {
 				t.Errorf("the refusal does not say why:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestNarrowedCollectionsWhereWithheld: a saved collection narrowed by
+// agency is offered in the switcher, and answered, only to a viewer who
+// sees it in full. Anyone else asking for it by URL is told why not: the
+// API answers 403, and each part of a page says so in place of its figures.
+func TestNarrowedCollectionsWhereWithheld(t *testing.T) {
+	f := mustFixture(t)
+	_, err := mustAnalytics(t, f.db, slog.New(slog.DiscardHandler)).SaveCollection(context.Background(), testViewer,
+		analytics.SavedCollection{Name: "ne-police", Title: "North East police", Regions: []string{"ENG-NE"}, Agencies: []string{"Police"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const why = "narrowed by review kind or agency"
+	for _, tc := range []struct {
+		name string
+		v    analytics.Viewer
+		open bool
+	}{
+		{"withheld", suppressedViewer, false},
+		{"sees everything", testViewer, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustServerAs(t, f.db, f.writer, slog.New(slog.DiscardHandler), tc.v)
+			f.http.Config.Handler = s.Handler()
+			resp, body := f.get(t, "/factors?collection=ENG-NE")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("the region: status %d", resp.StatusCode)
+			}
+			if offered := len(findAll(mustParse(t, body), byAttr("value", "saved:ne-police"))) > 0; offered != tc.open {
+				t.Errorf("the switcher offers the narrowed collection: %v, want %v", offered, tc.open)
+			}
+			resp, body = f.get(t, "/api/v1/recurrence?collection=saved:ne-police")
+			if want := map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[tc.open]; resp.StatusCode != want {
+				t.Fatalf("API: status %d, want %d\n%s", resp.StatusCode, want, body)
+			}
+			if !tc.open && !strings.Contains(string(body), why) {
+				t.Errorf("the API's refusal does not say why:\n%s", body)
+			}
+			resp, body = f.get(t, "/factors?collection=saved:ne-police")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("page: status %d", resp.StatusCode)
+			}
+			if told := strings.Contains(string(body), why); told == tc.open {
+				t.Errorf("the page tells why the figures are withheld: %v", told)
 			}
 		})
 	}
