@@ -210,9 +210,6 @@ func (s *Store) funnel(ctx context.Context, v Viewer, sel Selection, opt FunnelO
 	if err != nil {
 		return nil, err
 	}
-	if sc.byAgency() {
-		return nil, errs.E(errs.Invalid, "collection %s filters by agency; a funnel plot needs whole places", sc.coll.Ref)
-	}
 	node, ok := sc.frame.node(tree, opt.Code)
 	if !ok {
 		return nil, errs.E(errs.NotFound, "%s %q is not in frame %s", tree, opt.Code, sc.frame.info.Key())
@@ -221,16 +218,30 @@ func (s *Store) funnel(ctx context.Context, v Viewer, sel Selection, opt FunnelO
 	if err != nil {
 		return nil, err
 	}
-	p := s.planFor(sc, parents...)
-	tot, err := s.readTotals(ctx, sc, p)
+	var p plan
+	var tot *protected
+	var ms *measureSet
+	if sc.byAgency() {
+		// Only the collection's own boards are plotted, all seen in full:
+		// read them alone.
+		t, n := s.funnelParts(sc, tree, node.Code)
+		err = s.readOwnParts(ctx, sc, t, n)
+		tot = &protected{ms: &measureSet{c: t.c, own: true}}
+		ms = &measureSet{c: n.c, own: true}
+	} else {
+		p = s.planFor(sc, parents...)
+		if tot, err = s.readTotals(ctx, sc, p); err == nil {
+			ms, err = s.readNodes(ctx, sc, p, tree, []string{node.Code}, false)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	ms, err := s.readNodes(ctx, sc, p, tree, []string{node.Code}, false)
-	if err != nil {
-		return nil, err
+	key := node.Code
+	if ms.own {
+		key = ""
 	}
-	pr := s.protectKey(sc, p, ms, node.Code)
+	pr := s.protectKey(sc, p, ms, key)
 	_, n, nSup := s.totalsOf(sc, tot)
 	x, xSup := s.collect(sc, pr, 0, nReviews)
 	out := &Funnel{Provenance: sc.prov, Collection: sc.coll, Node: node,
@@ -241,10 +252,8 @@ func (s *Store) funnel(ctx context.Context, v Viewer, sel Selection, opt FunnelO
 	for _, u := range units {
 		info := s.geo.info(u)
 		info.FullDetail = sc.known[u]
-		un, unSup := tot.at(u, tCoded, vCoded)
-		unSup = unSup && !sc.known[u]
-		ux, uxSup := pr.at(u, 0, nReviews)
-		uxSup = uxSup && !sc.known[u]
+		un, unSup := unitValue(sc, tot, u, tCoded, vCoded)
+		ux, uxSup := unitValue(sc, pr, u, 0, nReviews)
 		pt := FunnelPoint{Place: info, N: count(un, unSup), Reviews: count(ux, uxSup)}
 		pt.Share, _ = shareOf(ux, un, unSup || uxSup)
 		if sh, ok := pt.Share.Value(); ok && known && un > 0 {
@@ -270,6 +279,17 @@ func (s *Store) funnel(ctx context.Context, v Viewer, sel Selection, opt FunnelO
 		}
 	}
 	return out, nil
+}
+
+// unitValue is a funnel unit's value of a column and whether it is withheld
+// from the viewer under measure m. A set read for a narrowed collection
+// alone (own) holds only the collection's boards, all seen in full.
+func unitValue(sc *scope, pr *protected, u, m, col int) (int64, bool) {
+	if pr.ms.own {
+		return pr.ms.c.at(pr.key, u)[col], false
+	}
+	v, sup := pr.at(u, m, col)
+	return v, sup && !sc.known[u]
 }
 
 // funnelSteps spaces about 60 denominators from 1 to at least maxN.

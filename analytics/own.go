@@ -31,6 +31,27 @@ type ownRead struct {
 	// family involvement, patterns and recommendations besides), not only
 	// the reviews received, the reviews coded and their episodes.
 	overview bool
+	// extra are further parts of the same statement, at place 0 (not
+	// with overview).
+	extra []*ownPart
+}
+
+// ownPart is one part of a read of a narrowed collection: a SELECT over
+// the collection's reviews (ra: all of them, with whether each is coded
+// with the scope's frame; r: the coded ones) whose rows are (part, key,
+// year, vals), part being name, and the cube its values are added to.
+type ownPart struct {
+	name string
+	sql  string
+	args []any
+	// c is the cube the values are added to; in readOwn, nil is the
+	// totals' (laid out as the v* columns).
+	c    *cube
+	cols []int // the cube's columns of the values (nil: in order)
+	// byBoard places each row at the board its key names, in a cube over
+	// the geography under key "" (rolled up once filled); otherwise rows
+	// go to place 0 under their key.
+	byBoard bool
 }
 
 // readOwn reads the totals and the node figures of an agency-filtered
@@ -67,6 +88,14 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 	if o.tree != "" {
 		ms = &measureSet{fam: nodeFamily(o.tree, o.splits), rv: nodeReviews(o.tree, o.splits), own: true, c: newCube(nn, ny, 1)}
 		parts["n"] = dest{c: ms.c}
+	}
+	for _, x := range o.extra {
+		if x.c == nil {
+			x.c = tot.c
+		}
+		stmt += "\n\tUNION ALL\n\t" + x.sql
+		args = append(args, x.args...)
+		parts[x.name] = dest{x.c, x.cols}
 	}
 	got, err := s.ownRows(ctx, sc, stmt, args)
 	if err != nil {
@@ -105,22 +134,14 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 // figures of the collection; "t" the collection's reviews received, reviews
 // coded and their episodes.
 func (s *Store) ownSQL(sc *scope, o ownRead) (string, []any, int) {
-	in, inArgs := sc.inBoards(s.geo)
 	nq := nodesBaseSQL(sc, o.tree, o.codes, o.splits)
 	year, ryear := "0", "0"
 	if o.byYear {
 		year, ryear = "year", "r.year"
 	}
-
-	// ra: every current review of the collection, all frames, with whether
-	// it is coded with the scope's frame; r: its coded reviews.
-	w, args := sc.narrowing()
-	args = append(append(append([]any{sc.frame.info.ID, sc.frame.info.Version}, inArgs...), sc.from, sc.to), args...)
+	cte, args := s.ownReviews(sc)
 	var b strings.Builder
-	b.WriteString(`WITH ra AS MATERIALIZED (
-		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded
-		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?` + w + `),
-	r AS (SELECT * FROM ra WHERE coded)` + nq.ctes)
+	b.WriteString(`WITH ` + cte + nq.ctes)
 	args = append(args, nq.args...)
 	part := func(name, key, year string, vals []string, rest string) {
 		fmt.Fprintf(&b, "\n\tSELECT '%s' AS part, %s AS key, %s AS year, [%s]::BIGINT[] AS vals %s GROUP BY ALL", name, key, year, strings.Join(vals, ", "), rest)
@@ -134,6 +155,72 @@ func (s *Store) ownSQL(sc *scope, o ownRead) (string, []any, int) {
 	part("t", "''", year, []string{"count(*)", "count(*) FILTER (WHERE coded)",
 		"coalesce(sum(n_episodes) FILTER (WHERE coded), 0)"}, "FROM ra")
 	return b.String(), args, len(nq.vals)
+}
+
+// ownReviews is the CTEs every read of a narrowed collection starts with,
+// and their arguments: ra, every current review of the collection, all
+// frames, with whether it is coded with the scope's frame; r, its coded
+// reviews.
+func (s *Store) ownReviews(sc *scope) (string, []any) {
+	in, inArgs := sc.inBoards(s.geo)
+	w, wArgs := sc.narrowing()
+	args := append(append(append([]any{sc.frame.info.ID, sc.frame.info.Version}, inArgs...), sc.from, sc.to), wArgs...)
+	return `ra AS MATERIALIZED (
+		SELECT review_key, board, year, n_episodes, (frame_id = ? AND frame_version = ?) AS coded
+		FROM reviews WHERE status = 'current' AND ` + in + ` AND year BETWEEN ? AND ?` + w + `),
+	r AS (SELECT * FROM ra WHERE coded)`, args
+}
+
+// readOwnParts reads parts of a narrowed collection's figures in one
+// statement over its reviews, memoised like every read, filling each
+// part's cube.
+func (s *Store) readOwnParts(ctx context.Context, sc *scope, parts ...*ownPart) error {
+	cte, args := s.ownReviews(sc)
+	var b strings.Builder
+	b.WriteString("WITH " + cte)
+	byName := map[string]*ownPart{}
+	for i, x := range parts {
+		if i > 0 {
+			b.WriteString("\n\tUNION ALL")
+		}
+		b.WriteString("\n\t" + x.sql)
+		args = append(args, x.args...)
+		byName[x.name] = x
+	}
+	got, err := s.ownRows(ctx, sc, b.String(), args)
+	if err != nil {
+		return err
+	}
+	for _, r := range got {
+		x, ok := byName[r.place]
+		if !ok || (x.cols == nil && len(r.vals) != x.c.nv) || (x.cols != nil && len(r.vals) != len(x.cols)) {
+			return errs.E(errs.Internal, "read the collection's reviews: part %q has %d values", r.place, len(r.vals))
+		}
+		key, place := r.key, 0
+		if x.byBoard {
+			pi, ok := s.geo.byCode[r.key]
+			if !ok {
+				continue // a board no longer in the geography
+			}
+			key, place = "", pi
+		}
+		cell := x.c.cell(key, place)
+		for i, v := range r.vals {
+			col := i
+			if x.cols != nil {
+				col = x.cols[i]
+			}
+			cell[col] += v
+		}
+	}
+	rolled := map[*cube]bool{}
+	for _, x := range parts {
+		if x.byBoard && !rolled[x.c] {
+			x.c.rollUp(s.geo)
+			rolled[x.c] = true
+		}
+	}
+	return nil
 }
 
 // ownTotalsSQL is the statement of readOwn for the totals an overview

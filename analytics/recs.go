@@ -3,8 +3,6 @@ package analytics
 import (
 	"context"
 	"strconv"
-
-	"github.com/collate-project/collate/ingest/errs"
 )
 
 var (
@@ -99,19 +97,24 @@ func (s *Store) recommendations(ctx context.Context, v Viewer, sel Selection) (*
 	if err != nil {
 		return nil, err
 	}
+	var p plan
+	var c *cube
 	if sc.byAgency() {
-		return nil, errs.E(errs.Invalid, "collection %s filters by agency; recommendation figures need whole places", sc.coll.Ref)
+		// Only the collection's own figures are shown: read them alone.
+		r := sc.recsPart()
+		err = s.readOwnParts(ctx, sc, r)
+		c = r.c
+	} else {
+		p = s.planFor(sc)
+		c, err = s.read(ctx, sc, p, query{table: "agg_recs", keys: "rec_kind, level, pattern_type", vals: sums("reviews", "recs")})
 	}
-	p := s.planFor(sc)
-	q := query{table: "agg_recs", keys: "rec_kind, level, pattern_type", vals: sums("reviews", "recs")}
-	c, err := s.read(ctx, sc, p, q)
 	if err != nil {
 		return nil, err
 	}
 	out := &Recommendations{Provenance: sc.prov, Collection: sc.coll, Kinds: recKinds, Levels: recLevels}
 	protectGrid := func(ptype string, grid bool) (recGrid, *protected) {
 		g := newRecGrid(ptype, grid)
-		ms := &measureSet{c: g.gather(c, "g"), fam: g.fam, rv: gridReviews}
+		ms := &measureSet{c: g.gather(c, "g"), fam: g.fam, rv: gridReviews, own: sc.byAgency()}
 		return g, s.protectKey(sc, p, ms, "g")
 	}
 	cell := func(pr *protected, m int) RecCell {

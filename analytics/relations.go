@@ -39,9 +39,6 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 	default:
 		return nil, errs.E(errs.Invalid, "within %q: give episode or review", within)
 	}
-	if sc.restricted() {
-		return nil, errs.E(errs.Invalid, "collection %s filters by kind or agency; co-occurrence needs whole places", sc.coll.Ref)
-	}
 	nodes, err := selectNodes(sc.frame, TreeFactor, depth, nil)
 	if err != nil {
 		return nil, err
@@ -60,8 +57,20 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 	if limit == 0 {
 		limit = 200
 	}
-	p := s.planFor(sc)
-	tot, err := s.readTotals(ctx, sc, p)
+	var p plan
+	var tot *protected
+	var ms *measureSet
+	var own *ownPart // the pairs of a collection narrowed by agency
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		own = sc.pairsPart(within, codesOf(nodes), opt.Focus, minSupport, limit)
+		tot, ms, err = s.readOwn(ctx, sc, ownRead{tree: TreeFactor, codes: codesOf(nodes), extra: []*ownPart{own}})
+	} else {
+		p = s.planFor(sc)
+		if tot, err = s.readTotals(ctx, sc, p); err == nil {
+			ms, err = s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), false)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +86,6 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 		out.Total = totals.ReviewsCoded
 		col = nReviews
 	}
-	ms, err := s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), false)
-	if err != nil {
-		return nil, err
-	}
 	type nodeCount struct {
 		v   int64
 		sup bool
@@ -95,33 +100,13 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 		}
 	}
 
-	// Pairs: with a focus, every pair with it; otherwise the collection's
-	// strongest pairs first, so the context is read for those only.
-	// The table and its roll-up keep each pair once (a < b).
-	where := "within = ? AND depth = ?"
-	args := []any{within, depth}
-	q := query{table: "agg_pairs", keys: "least(a, b), greatest(a, b)", nkeys: 2, vals: sums("reviews", "episodes")}
-	if opt.Focus != "" {
-		q.where, q.whereArgs = where+" AND (a = ? OR b = ?)", append(args, opt.Focus, opt.Focus)
-
-	} else {
-		keys, err := s.topPairs(ctx, sc, where, args, within, minSupport, limit)
-		if err != nil {
-			return nil, err
-		}
-		if len(keys) == 0 {
-			out.Pairs = []Pair{}
-			return out, nil
-		}
-		in := " AND list_contains(?::VARCHAR[], a || '|' || b)"
-		q.where, q.whereArgs = where+in, append(append([]any{}, args...), keys)
-		q.rollupWhere, q.rollupWhereArgs = where+" AND a < b"+in, append(append([]any{}, args...), keys)
-	}
-	pc, err := s.read(ctx, sc, p, q)
-	if err != nil {
+	var pc *cube
+	if own != nil {
+		pc = own.c
+	} else if pc, err = s.readPairs(ctx, sc, p, within, depth, opt.Focus, minSupport, limit); err != nil {
 		return nil, err
 	}
-	pset := &measureSet{c: pc, fam: singleFamily, rv: firstReviews}
+	pset := &measureSet{c: pc, fam: singleFamily, rv: firstReviews, own: own != nil}
 	pcol := 1
 	if within == "review" {
 		pcol = 0
@@ -168,6 +153,31 @@ func ratio(a, b float64) Figure {
 		return NoFigure()
 	}
 	return KnownFigure(a / b)
+}
+
+// readPairs reads the pairs of a co-occurrence from the aggregates: with a
+// focus, every pair with it; otherwise the collection's strongest pairs
+// first, so the context is read for those only. The table and its roll-up
+// keep each pair once (a < b).
+func (s *Store) readPairs(ctx context.Context, sc *scope, p plan, within string, depth int, focus string, minSupport, limit int) (*cube, error) {
+	where := "within = ? AND depth = ?"
+	args := []any{within, depth}
+	q := query{table: "agg_pairs", keys: "least(a, b), greatest(a, b)", nkeys: 2, vals: sums("reviews", "episodes")}
+	if focus != "" {
+		q.where, q.whereArgs = where+" AND (a = ? OR b = ?)", append(args, focus, focus)
+	} else {
+		keys, err := s.topPairs(ctx, sc, where, args, within, minSupport, limit)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			return newCube(len(q.vals), 1, len(s.geo.nodes)), nil
+		}
+		in := " AND list_contains(?::VARCHAR[], a || '|' || b)"
+		q.where, q.whereArgs = where+in, append(append([]any{}, args...), keys)
+		q.rollupWhere, q.rollupWhereArgs = where+" AND a < b"+in, append(append([]any{}, args...), keys)
+	}
+	return s.read(ctx, sc, p, q)
 }
 
 // topPairs finds the collection's strongest pairs, as "a|b" keys.
@@ -232,9 +242,6 @@ func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOpti
 	if err != nil {
 		return nil, err
 	}
-	if sc.restricted() {
-		return nil, errs.E(errs.Invalid, "collection %s filters by kind or agency; flows need whole places", sc.coll.Ref)
-	}
 	where := "true"
 	var args []any
 	switch opt.Nature {
@@ -245,9 +252,18 @@ func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOpti
 	default:
 		return nil, errs.E(errs.Invalid, "nature %q: give constructive or unsafe", opt.Nature)
 	}
-	p := s.planFor(sc)
-	c, err := s.read(ctx, sc, p, query{table: "agg_flows", keys: "factor_type, pattern_type", vals: sums("reviews", "episodes"),
-		where: where, whereArgs: args})
+	var p plan
+	var c *cube
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		f := sc.flowsPart(opt.Nature)
+		err = s.readOwnParts(ctx, sc, f)
+		c = f.c
+	} else {
+		p = s.planFor(sc)
+		c, err = s.read(ctx, sc, p, query{table: "agg_flows", keys: "factor_type, pattern_type", vals: sums("reviews", "episodes"),
+			where: where, whereArgs: args})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +278,7 @@ func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOpti
 			out.Targets = append(out.Targets, n)
 		}
 	}
-	set := &measureSet{c: c, fam: singleFamily, rv: firstReviews}
+	set := &measureSet{c: c, fam: singleFamily, rv: firstReviews, own: sc.byAgency()}
 	keys := append([]string(nil), c.keys...)
 	sort.Strings(keys)
 	for _, key := range keys {
@@ -291,9 +307,19 @@ func (s *Store) goodPractice(ctx context.Context, v Viewer, sel Selection, opt G
 	if err != nil {
 		return nil, err
 	}
-	sc.needAdequacy = true
-	p := s.planFor(sc)
-	tot, err := s.readTotals(ctx, sc, p)
+	var p plan
+	var tot *protected
+	var ms *measureSet
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		tot, ms, err = s.readOwn(ctx, sc, ownRead{tree: TreeFactor, codes: codesOf(nodes), splits: true, extra: []*ownPart{adequacyPart()}})
+	} else {
+		sc.needAdequacy = true
+		p = s.planFor(sc)
+		if tot, err = s.readTotals(ctx, sc, p); err == nil {
+			ms, err = s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), true)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -301,10 +327,6 @@ func (s *Store) goodPractice(ctx context.Context, v Viewer, sel Selection, opt G
 	P, pSup := s.collect(sc, tot, tProblematic, vEpProblematic)
 	out := &GoodPractice{Provenance: sc.prov, Collection: sc.coll, GoodEpisodes: count(G, gSup),
 		ProblematicEpisodes: count(P, pSup), Test: "fisher_exact_two_sided, benjamini_hochberg"}
-	ms, err := s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), true)
-	if err != nil {
-		return nil, err
-	}
 	// Measures of the split family: 1 + index of the split value.
 	const mGood, mProb = 3, 4 // adequacy good, adequacy problematic
 	ps := make([]float64, len(nodes))

@@ -235,9 +235,6 @@ func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, op
 	default:
 		return nil, errs.E(errs.Invalid, "nature %q: give constructive or unsafe", opt.Nature)
 	}
-	if sc.byAgency() {
-		return nil, errs.E(errs.Invalid, "collection %s filters by agency; repeated lessons need whole places", sc.coll.Ref)
-	}
 	var nodes []Node
 	for _, n := range sc.frame.nodes(TreePattern) {
 		if n.Virtual {
@@ -249,6 +246,77 @@ func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, op
 	}
 	out := &RepeatedLessons{Provenance: sc.prov, Collection: sc.coll, Rule: opt, Lessons: []Lesson{}}
 	// The rule is checked on boards and years inside the collection.
+	var got map[string]lessonCount
+	var own *ownPart // the counts of a collection narrowed by agency
+	if sc.byAgency() {
+		// Only the collection's own figures are shown: read them alone.
+		own = sc.lessonsPart(opt.Nature)
+		err = s.readOwnParts(ctx, sc, own)
+		got = lessonCounts(own.c)
+	} else {
+		got, err = s.readLessonCounts(ctx, sc, col)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var hits []Node
+	for _, n := range nodes {
+		f := got[n.Code]
+		if f.reviews >= int64(opt.K) && f.boards >= opt.M && f.years >= opt.Y {
+			hits = append(hits, n)
+		}
+	}
+	if len(hits) == 0 {
+		return out, nil
+	}
+	ncol := nReviews
+	if m > 0 {
+		ncol = nR + m - 1 // r1 constructive, r2 unsafe
+	}
+	var p plan
+	var ms *measureSet
+	if own != nil {
+		// The reviews the rule counted are the figures shown.
+		ms = &measureSet{c: newCube(nR+2, 1, 1), own: true}
+		for _, n := range hits {
+			ms.c.cell(n.Code, 0)[ncol] = got[n.Code].reviews
+		}
+	} else {
+		p = s.planFor(sc)
+		if ms, err = s.readNodes(ctx, sc, p, TreePattern, codesOf(hits), opt.Nature != ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range hits {
+		pr := s.protectKey(sc, p, ms, n.Code)
+		r, sup := s.collect(sc, pr, m, ncol)
+		f := got[n.Code]
+		out.Lessons = append(out.Lessons, Lesson{Node: n, Reviews: count(r, sup), Boards: f.boards, Years: f.years,
+			First: int(f.first.Int64), Last: int(f.last.Int64)})
+	}
+	sort.SliceStable(out.Lessons, func(i, j int) bool {
+		a, b := out.Lessons[i], out.Lessons[j]
+		if a.Last != b.Last {
+			return a.Last > b.Last
+		}
+		return got[a.Code].reviews > got[b.Code].reviews
+	})
+	return out, nil
+}
+
+// lessonCount is what the rule of repeated lessons looks at for one
+// pattern node: the reviews citing it, the boards and years they come
+// from, and the first and last of those years.
+type lessonCount struct {
+	reviews       int64
+	boards, years int
+	first, last   sql.NullInt64
+}
+
+// readLessonCounts reads the lesson counts of every pattern node from the
+// aggregates, counting the reviews of column col (reviews, or r1 or r2 for
+// one nature) over the boards and years inside the collection.
+func (s *Store) readLessonCounts(ctx context.Context, sc *scope, col string) (map[string]lessonCount, error) {
 	where, args := sc.filter(s.geo, true)
 	where += " AND tree = 'pattern' AND " + col + " > 0"
 	if sc.custom != nil {
@@ -274,54 +342,27 @@ func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, op
 	if err != nil {
 		return nil, wrapDB(ctx, err, "read repeated lessons")
 	}
-	type found struct {
-		reviews       int64
-		boards, years int
-		first, last   sql.NullInt64
-	}
-	got := map[string]found{}
+	defer rows.Close()
+	got := map[string]lessonCount{}
 	for rows.Next() {
 		var code string
-		var f found
+		var f lessonCount
 		if err := rows.Scan(&code, &f.reviews, &f.boards, &f.years, &f.first, &f.last); err != nil {
-			rows.Close()
 			return nil, wrapDB(ctx, err, "read repeated lessons")
 		}
 		got[code] = f
 	}
-	rows.Close()
-	var hits []Node
-	for _, n := range nodes {
-		f := got[n.Code]
-		if f.reviews >= int64(opt.K) && f.boards >= opt.M && f.years >= opt.Y {
-			hits = append(hits, n)
-		}
+	return got, wrapRowsErr(ctx, rows.Err(), "read repeated lessons")
+}
+
+// lessonCounts takes the lesson counts of a collection read alone from its
+// lessons part.
+func lessonCounts(c *cube) map[string]lessonCount {
+	got := make(map[string]lessonCount, len(c.keys))
+	for _, code := range c.keys {
+		v := c.at(code, 0)
+		got[code] = lessonCount{reviews: v[lReviews], boards: int(v[lBoards]), years: int(v[lYears]),
+			first: sql.NullInt64{Int64: v[lFirst], Valid: true}, last: sql.NullInt64{Int64: v[lLast], Valid: true}}
 	}
-	if len(hits) == 0 {
-		return out, nil
-	}
-	p := s.planFor(sc)
-	ms, err := s.readNodes(ctx, sc, p, TreePattern, codesOf(hits), opt.Nature != "")
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range hits {
-		pr := s.protectKey(sc, p, ms, n.Code)
-		col := nReviews
-		if m > 0 {
-			col = nR + m - 1 // r1 constructive, r2 unsafe
-		}
-		r, sup := s.collect(sc, pr, m, col)
-		f := got[n.Code]
-		out.Lessons = append(out.Lessons, Lesson{Node: n, Reviews: count(r, sup), Boards: f.boards, Years: f.years,
-			First: int(f.first.Int64), Last: int(f.last.Int64)})
-	}
-	sort.SliceStable(out.Lessons, func(i, j int) bool {
-		a, b := out.Lessons[i], out.Lessons[j]
-		if a.Last != b.Last {
-			return a.Last > b.Last
-		}
-		return got[a.Code].reviews > got[b.Code].reviews
-	})
-	return out, nil
+	return got
 }
