@@ -1,6 +1,9 @@
 package analytics
 
-import "strings"
+import (
+	"context"
+	"slices"
+)
 
 // The reads of collections narrowed by agency for the views that relate
 // figures to each other: co-occurrence, flows, recommendations, repeated
@@ -12,45 +15,85 @@ import "strings"
 // statement of ingest/aggregates.go that fills the aggregate it stands
 // for, over the collection's coded reviews (r) instead of a partition's.
 
-// pairsPart is the part "p" of a co-occurrence read: factor pairs (a < b)
-// among codes, keyed "a|b", with their reviews and episodes. Within
-// episodes, a pair is two codes of one episode and counts the episodes
-// holding both and their distinct reviews; within reviews, two codes of one
-// review (episodes 0). With a focus it keeps the focus's pairs; otherwise
-// the strongest limit pairs of at least minSupport, as topPairs finds them
-// in the aggregates.
-func (sc *scope) pairsPart(within string, codes []string, focus string, minSupport, limit int) *ownPart {
-	episode, col := "f.episode_no", "episodes"
+// coOccurrenceParts are the parts of a co-occurrence read: "t" the
+// reviews received and coded and their episodes (as the totals' v*
+// columns); "n" per code (among codes) the reviews and episodes citing it
+// (mentions 0: not shown); "p" the pairs of codes (a < b), keyed "a|b",
+// with their reviews and episodes. Within episodes a pair is two codes of
+// one episode and counts the episodes holding both and their reviews;
+// within reviews, two codes of one review (episodes 0). With a focus the
+// pairs are the focus's; otherwise the strongest limit of at least
+// minSupport, as topPairs finds them in the aggregates.
+//
+// Codes are numbered by their place in code order (cid), so that the
+// self-join, by far the largest step, compares integers: each episode is
+// one integer too (review_key·1000 + episode_no, as nodesBaseSQL counts
+// them), and the pairs are counted per review first, so that no distinct
+// count is needed.
+func (sc *scope) coOccurrenceParts(within string, codes []string, focus string, minSupport, limit int) (t, n, p *ownPart) {
+	sorted := slices.Sorted(slices.Values(codes))
+	t = &ownPart{name: "t", c: newCube(vTotals, 1, 1), cols: []int{vReceived, vCoded, vEpisodes},
+		sql: `SELECT 't' AS part, '' AS key, 0 AS year,
+		[count(*), count(*) FILTER (WHERE coded), coalesce(sum(n_episodes) FILTER (WHERE coded), 0)]::BIGINT[] AS vals FROM ra`}
+	n = &ownPart{name: "n", c: newCube(nMentions+1, 1, 1),
+		with: `fep AS MATERIALIZED (
+		SELECT DISTINCT f.review_key, f.review_key * 1000 + f.episode_no AS ep, list_position(?::VARCHAR[], c.ancestor) AS cid
+		FROM r JOIN episode_factors f ON f.review_key = r.review_key
+		JOIN frame_closure c ON c.frame_id = ? AND c.frame_version = ? AND c.tree = 'factor' AND c.descendant = f.code
+		WHERE list_contains(?::VARCHAR[], c.ancestor))`,
+		withArgs: []any{sorted, sc.frame.info.ID, sc.frame.info.Version, sorted},
+		sql: `SELECT 'n' AS part, (?::VARCHAR[])[cid] AS key, 0 AS year, [count(DISTINCT review_key), count(*), 0]::BIGINT[] AS vals
+		FROM fep GROUP BY cid`,
+		args: []any{sorted}}
+	p = &ownPart{name: "p", c: newCube(2, 1, 1), args: []any{sorted, sorted}}
+	// The pairs of each review, with the episodes holding both.
+	perReview := `SELECT x.review_key, x.cid AS a, y.cid AS b, count(*) AS e
+			FROM fep x JOIN fep y ON x.ep = y.ep AND x.cid < y.cid`
+	col := "episodes"
 	if within == "review" {
-		episode, col = "0", "reviews"
+		p.with = `rc AS MATERIALIZED (SELECT DISTINCT review_key, cid FROM fep)`
+		perReview = `SELECT x.review_key, x.cid AS a, y.cid AS b, 0 AS e
+			FROM rc x JOIN rc y ON x.review_key = y.review_key AND x.cid < y.cid`
+		col = "reviews"
 	}
-	args := []any{sc.frame.info.ID, sc.frame.info.Version, codes}
-	var b strings.Builder
-	b.WriteString(`SELECT 'p' AS part, a || '|' || b AS key, 0 AS year, [reviews, episodes]::BIGINT[] AS vals FROM (
-		WITH fep AS MATERIALIZED (
-			SELECT DISTINCT f.review_key, ` + episode + ` AS episode_no, c.ancestor AS code
-			FROM r JOIN episode_factors f ON f.review_key = r.review_key
-			JOIN frame_closure c ON c.frame_id = ? AND c.frame_version = ? AND c.tree = 'factor' AND c.descendant = f.code
-			WHERE list_contains(?::VARCHAR[], c.ancestor))
-		SELECT x.code AS a, y.code AS b, count(DISTINCT x.review_key) AS reviews, `)
-	if within == "review" {
-		b.WriteString(`0 AS episodes`)
-	} else {
-		b.WriteString(`count(*) AS episodes`)
-	}
-	b.WriteString(`
-		FROM fep x JOIN fep y ON x.review_key = y.review_key AND x.episode_no = y.episode_no AND x.code < y.code`)
+	var sel string
 	if focus != "" {
-		b.WriteString(`
-		WHERE x.code = ? OR y.code = ?
-		GROUP BY a, b)`)
-		args = append(args, focus, focus)
+		f := slices.Index(sorted, focus) + 1
+		perReview += ` WHERE x.cid = ? OR y.cid = ?`
+		p.args = append(p.args, f, f)
 	} else {
-		b.WriteString(`
-		GROUP BY a, b HAVING ` + col + ` >= ? ORDER BY ` + col + ` DESC, a, b LIMIT ?)`)
-		args = append(args, minSupport, limit)
+		sel = ` HAVING ` + col + ` >= ? ORDER BY ` + col + ` DESC, a, b LIMIT ?`
 	}
-	return &ownPart{name: "p", sql: b.String(), args: args, c: newCube(2, 1, 1)}
+	p.sql = `SELECT 'p' AS part, (?::VARCHAR[])[a] || '|' || (?::VARCHAR[])[b] AS key, 0 AS year, [reviews, episodes]::BIGINT[] AS vals FROM (
+		SELECT a, b, count(*) AS reviews, sum(e) AS episodes FROM (
+			` + perReview + `
+			GROUP BY ALL)
+		GROUP BY a, b` + sel + `)`
+	if focus == "" {
+		p.args = append(p.args, minSupport, limit)
+	}
+	return t, n, p
+}
+
+// goodPracticeParts are the parts of a good practice read: "a" the good
+// and problematic episodes of the collection's coded reviews (as the
+// totals' vEpGood and vEpProblematic); "n" per code (among codes) the good
+// and problematic episodes citing it (as a node read's e3 and e4).
+func (sc *scope) goodPracticeParts(codes []string) (a, n *ownPart) {
+	a = &ownPart{name: "a", c: newCube(vTotals, 1, 1), cols: []int{vEpGood, vEpProblematic},
+		sql: `SELECT 'a' AS part, '' AS key, 0 AS year,
+		[count(*) FILTER (WHERE e.adequacy = 'good'), count(*) FILTER (WHERE e.adequacy = 'problematic')]::BIGINT[] AS vals
+		FROM episodes e SEMI JOIN r ON e.review_key = r.review_key`}
+	n = &ownPart{name: "n", c: newCube(len(nodeCols(true)), 1, 1), cols: []int{nE + 2, nE + 3},
+		args: []any{sc.frame.info.ID, sc.frame.info.Version, codes},
+		sql: `SELECT 'n' AS part, code AS key, 0 AS year,
+		[count(*) FILTER (WHERE e.adequacy = 'good'), count(*) FILTER (WHERE e.adequacy = 'problematic')]::BIGINT[] AS vals
+		FROM (SELECT DISTINCT f.review_key, f.episode_no, c.ancestor AS code
+		      FROM r JOIN episode_factors f ON f.review_key = r.review_key
+		      JOIN frame_closure c ON c.frame_id = ? AND c.frame_version = ? AND c.tree = 'factor' AND c.descendant = f.code
+		      WHERE list_contains(?::VARCHAR[], c.ancestor))
+		JOIN episodes e USING (review_key, episode_no) GROUP BY code`}
+	return a, n
 }
 
 // flowsPart is the part "f" of a flows read: factor type → pattern type
@@ -169,11 +212,48 @@ func (s *Store) funnelParts(sc *scope, tree, code string) (t, n *ownPart) {
 	return t, n
 }
 
-// adequacyPart is a part "a" of a read of totals: the good and problematic
-// episodes of the collection's coded reviews, added to the totals (nil
-// cube) as vEpGood and vEpProblematic.
-func adequacyPart() *ownPart {
-	return &ownPart{name: "a", cols: []int{vEpGood, vEpProblematic}, sql: `SELECT 'a' AS part, '' AS key, 0 AS year,
-		[count(*) FILTER (WHERE e.adequacy = 'good'), count(*) FILTER (WHERE e.adequacy = 'problematic')]::BIGINT[] AS vals
-		FROM episodes e SEMI JOIN r ON e.review_key = r.review_key`}
+// ownSet is a measure set read for a narrowed collection alone: nothing
+// around it is read, and none of it is withheld (protectKey, collect).
+func ownSet(c *cube) *measureSet { return &measureSet{c: c, own: true} }
+
+// alone reports whether a collection is narrowed by kind only: its views
+// read the aggregates of its own boards, as one place (readAlone).
+func (sc *scope) alone() bool { return sc.restricted() && !sc.byAgency() }
+
+// readAlone runs an aggregate read for a collection narrowed by kind over
+// the rows of its own boards only, rolled up, so that the collection is the
+// cell at place 0. It is open only to viewers who see it in full, so none
+// of it is withheld and nothing around it is read for protection.
+func (s *Store) readAlone(ctx context.Context, sc *scope, q query) (*measureSet, error) {
+	ny := 1
+	if q.byYear {
+		ny = sc.to - sc.from + 1
+	}
+	c := newCube(len(q.vals), ny, len(s.geo.nodes))
+	in, args := sc.inBoards(s.geo)
+	if err := s.readInto(ctx, sc, c, q, q.table, "board", nil, in, args); err != nil {
+		return nil, err
+	}
+	c.rollUp(s.geo)
+	return ownSet(c), nil
+}
+
+// totalsAlone reads the review totals of a collection narrowed by kind
+// alone (readAlone).
+func (s *Store) totalsAlone(ctx context.Context, sc *scope) (*protected, error) {
+	ms, err := s.readAlone(ctx, sc, query{table: "agg_totals", allFrames: true,
+		keys:    "kind, (frame_id = ? AND frame_version = ?)::INT",
+		valArgs: []any{sc.frame.info.ID, sc.frame.info.Version},
+		vals:    sums(totalsCols...)})
+	if err != nil {
+		return nil, err
+	}
+	return &protected{ms: ownSet(assembleTotals(ms.c))}, nil
+}
+
+// nodesAlone reads the node figures of codes of a tree for a collection
+// narrowed by kind alone (readAlone).
+func (s *Store) nodesAlone(ctx context.Context, sc *scope, tree string, codes []string, splits bool) (*measureSet, error) {
+	return s.readAlone(ctx, sc, query{table: "agg_nodes", keys: "code", vals: nodeCols(splits),
+		where: "tree = ? AND list_contains(?::VARCHAR[], code)", whereArgs: []any{tree, codes}})
 }

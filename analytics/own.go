@@ -31,9 +31,6 @@ type ownRead struct {
 	// family involvement, patterns and recommendations besides), not only
 	// the reviews received, the reviews coded and their episodes.
 	overview bool
-	// extra are further parts of the same statement, at place 0 (not
-	// with overview).
-	extra []*ownPart
 }
 
 // ownPart is one part of a read of a narrowed collection: a SELECT over
@@ -42,12 +39,14 @@ type ownRead struct {
 // year, vals), part being name, and the cube its values are added to.
 type ownPart struct {
 	name string
-	sql  string
-	args []any
-	// c is the cube the values are added to; in readOwn, nil is the
-	// totals' (laid out as the v* columns).
-	c    *cube
-	cols []int // the cube's columns of the values (nil: in order)
+	// with is a CTE (or several, comma-separated) the part adds after r,
+	// with its arguments; parts that come later may use it too.
+	with     string
+	withArgs []any
+	sql      string
+	args     []any
+	c        *cube // the cube the values are added to
+	cols     []int // the cube's columns of the values (nil: in order)
 	// byBoard places each row at the board its key names, in a cube over
 	// the geography under key "" (rolled up once filled); otherwise rows
 	// go to place 0 under their key.
@@ -88,14 +87,6 @@ func (s *Store) readOwn(ctx context.Context, sc *scope, o ownRead) (*protected, 
 	if o.tree != "" {
 		ms = &measureSet{fam: nodeFamily(o.tree, o.splits), rv: nodeReviews(o.tree, o.splits), own: true, c: newCube(nn, ny, 1)}
 		parts["n"] = dest{c: ms.c}
-	}
-	for _, x := range o.extra {
-		if x.c == nil {
-			x.c = tot.c
-		}
-		stmt += "\n\tUNION ALL\n\t" + x.sql
-		args = append(args, x.args...)
-		parts[x.name] = dest{x.c, x.cols}
 	}
 	got, err := s.ownRows(ctx, sc, stmt, args)
 	if err != nil {
@@ -178,6 +169,12 @@ func (s *Store) readOwnParts(ctx context.Context, sc *scope, parts ...*ownPart) 
 	cte, args := s.ownReviews(sc)
 	var b strings.Builder
 	b.WriteString("WITH " + cte)
+	for _, x := range parts {
+		if x.with != "" {
+			b.WriteString(",\n\t" + x.with)
+			args = append(args, x.withArgs...)
+		}
+	}
 	byName := map[string]*ownPart{}
 	for i, x := range parts {
 		if i > 0 {

@@ -97,16 +97,23 @@ func (s *Store) recommendations(ctx context.Context, v Viewer, sel Selection) (*
 	if err != nil {
 		return nil, err
 	}
+	// A collection narrowed by kind or agency is read alone (see readCoOccurrence).
 	var p plan
 	var c *cube
-	if sc.byAgency() {
-		// Only the collection's own figures are shown: read them alone.
+	q := query{table: "agg_recs", keys: "rec_kind, level, pattern_type", vals: sums("reviews", "recs")}
+	switch {
+	case sc.byAgency():
 		r := sc.recsPart()
 		err = s.readOwnParts(ctx, sc, r)
 		c = r.c
-	} else {
+	case sc.alone():
+		var ms *measureSet
+		if ms, err = s.readAlone(ctx, sc, q); err == nil {
+			c = ms.c
+		}
+	default:
 		p = s.planFor(sc)
-		c, err = s.read(ctx, sc, p, query{table: "agg_recs", keys: "rec_kind, level, pattern_type", vals: sums("reviews", "recs")})
+		c, err = s.read(ctx, sc, p, q)
 	}
 	if err != nil {
 		return nil, err
@@ -114,7 +121,7 @@ func (s *Store) recommendations(ctx context.Context, v Viewer, sel Selection) (*
 	out := &Recommendations{Provenance: sc.prov, Collection: sc.coll, Kinds: recKinds, Levels: recLevels}
 	protectGrid := func(ptype string, grid bool) (recGrid, *protected) {
 		g := newRecGrid(ptype, grid)
-		ms := &measureSet{c: g.gather(c, "g"), fam: g.fam, rv: gridReviews, own: sc.byAgency()}
+		ms := &measureSet{c: g.gather(c, "g"), fam: g.fam, rv: gridReviews, own: sc.restricted()}
 		return g, s.protectKey(sc, p, ms, "g")
 	}
 	cell := func(pr *protected, m int) RecCell {

@@ -57,23 +57,11 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 	if limit == 0 {
 		limit = 200
 	}
-	var p plan
-	var tot *protected
-	var ms *measureSet
-	var own *ownPart // the pairs of a collection narrowed by agency
-	if sc.byAgency() {
-		// Only the collection's own figures are shown: read them alone.
-		own = sc.pairsPart(within, codesOf(nodes), opt.Focus, minSupport, limit)
-		tot, ms, err = s.readOwn(ctx, sc, ownRead{tree: TreeFactor, codes: codesOf(nodes), extra: []*ownPart{own}})
-	} else {
-		p = s.planFor(sc)
-		if tot, err = s.readTotals(ctx, sc, p); err == nil {
-			ms, err = s.readNodes(ctx, sc, p, TreeFactor, codesOf(nodes), false)
-		}
-	}
+	r, err := s.readCoOccurrence(ctx, sc, within, depth, codesOf(nodes), opt.Focus, minSupport, limit)
 	if err != nil {
 		return nil, err
 	}
+	p, tot, ms := r.p, r.tot, r.nodes
 	totals, coded, codedSup := s.totalsOf(sc, tot)
 	out := &CoOccurrence{Provenance: sc.prov, Collection: sc.coll, Within: within, Depth: depth}
 	var total int64
@@ -100,13 +88,7 @@ func (s *Store) coOccurrence(ctx context.Context, v Viewer, sel Selection, opt C
 		}
 	}
 
-	var pc *cube
-	if own != nil {
-		pc = own.c
-	} else if pc, err = s.readPairs(ctx, sc, p, within, depth, opt.Focus, minSupport, limit); err != nil {
-		return nil, err
-	}
-	pset := &measureSet{c: pc, fam: singleFamily, rv: firstReviews, own: own != nil}
+	pset, pc := r.pairs, r.pairs.c
 	pcol := 1
 	if within == "review" {
 		pcol = 0
@@ -155,13 +137,56 @@ func ratio(a, b float64) Figure {
 	return KnownFigure(a / b)
 }
 
+// coReads is what a co-occurrence reads: the totals, the node figures and
+// the pairs, with the plan of their context.
+type coReads struct {
+	p            plan
+	tot          *protected
+	nodes, pairs *measureSet
+}
+
+// readCoOccurrence reads the figures of a co-occurrence of codes. A
+// collection narrowed by kind or agency is read alone (its views are open
+// only where it is seen in full): from its reviews, in one statement, when
+// it is narrowed by agency; from the aggregates of its own boards when by
+// kind only. Anything else is read over its context, for protection.
+func (s *Store) readCoOccurrence(ctx context.Context, sc *scope, within string, depth int, codes []string, focus string, minSupport, limit int) (coReads, error) {
+	var r coReads
+	var err error
+	switch {
+	case sc.byAgency():
+		t, n, p := sc.coOccurrenceParts(within, codes, focus, minSupport, limit)
+		if err := s.readOwnParts(ctx, sc, t, n, p); err != nil {
+			return r, err
+		}
+		r.tot, r.nodes, r.pairs = &protected{ms: ownSet(t.c)}, ownSet(n.c), ownSet(p.c)
+		return r, nil
+	case sc.alone():
+		if r.tot, err = s.totalsAlone(ctx, sc); err == nil {
+			r.nodes, err = s.nodesAlone(ctx, sc, TreeFactor, codes, false)
+		}
+	default:
+		r.p = s.planFor(sc)
+		if r.tot, err = s.readTotals(ctx, sc, r.p); err == nil {
+			r.nodes, err = s.readNodes(ctx, sc, r.p, TreeFactor, codes, false)
+		}
+	}
+	if err == nil {
+		r.pairs, err = s.readPairs(ctx, sc, r.p, within, depth, focus, minSupport, limit)
+	}
+	return r, err
+}
+
 // readPairs reads the pairs of a co-occurrence from the aggregates: with a
 // focus, every pair with it; otherwise the collection's strongest pairs
 // first, so the context is read for those only. The table and its roll-up
 // keep each pair once (a < b).
-func (s *Store) readPairs(ctx context.Context, sc *scope, p plan, within string, depth int, focus string, minSupport, limit int) (*cube, error) {
+func (s *Store) readPairs(ctx context.Context, sc *scope, p plan, within string, depth int, focus string, minSupport, limit int) (*measureSet, error) {
 	where := "within = ? AND depth = ?"
 	args := []any{within, depth}
+	if sc.alone() {
+		return s.pairsAlone(ctx, sc, where, args, within, focus, minSupport, limit)
+	}
 	q := query{table: "agg_pairs", keys: "least(a, b), greatest(a, b)", nkeys: 2, vals: sums("reviews", "episodes")}
 	if focus != "" {
 		q.where, q.whereArgs = where+" AND (a = ? OR b = ?)", append(args, focus, focus)
@@ -171,13 +196,45 @@ func (s *Store) readPairs(ctx context.Context, sc *scope, p plan, within string,
 			return nil, err
 		}
 		if len(keys) == 0 {
-			return newCube(len(q.vals), 1, len(s.geo.nodes)), nil
+			return &measureSet{c: newCube(len(q.vals), 1, len(s.geo.nodes))}, nil
 		}
 		in := " AND list_contains(?::VARCHAR[], a || '|' || b)"
 		q.where, q.whereArgs = where+in, append(append([]any{}, args...), keys)
 		q.rollupWhere, q.rollupWhereArgs = where+" AND a < b"+in, append(append([]any{}, args...), keys)
 	}
-	return s.read(ctx, sc, p, q)
+	c, err := s.read(ctx, sc, p, q)
+	return &measureSet{c: c, fam: singleFamily, rv: firstReviews}, err
+}
+
+// pairsAlone reads the pairs of a co-occurrence of a collection narrowed
+// by kind alone (see readAlone), in one statement: the pairs of its boards
+// summed, the strongest first unless there is a focus.
+func (s *Store) pairsAlone(ctx context.Context, sc *scope, where string, args []any, within, focus string, minSupport, limit int) (*measureSet, error) {
+	f, fargs := sc.filter(s.geo, true)
+	in, inArgs := sc.inBoards(s.geo)
+	all := append(append(fargs, args...), inArgs...)
+	stmt := `SELECT 'p' AS part, a || '|' || b AS key, 0 AS year, [sum(reviews), sum(episodes)]::BIGINT[] AS vals
+		FROM agg_pairs WHERE ` + f + ` AND ` + where + ` AND ` + in
+	if focus != "" {
+		stmt += ` AND (a = ? OR b = ?) GROUP BY a, b`
+		all = append(all, focus, focus)
+	} else {
+		col := "episodes"
+		if within == "review" {
+			col = "reviews"
+		}
+		stmt += ` GROUP BY a, b HAVING sum(` + col + `) >= ? ORDER BY sum(` + col + `) DESC, a, b LIMIT ?`
+		all = append(all, minSupport, limit)
+	}
+	got, err := s.ownRows(ctx, sc, stmt, all)
+	if err != nil {
+		return nil, err
+	}
+	c := newCube(2, 1, 1)
+	for _, r := range got {
+		copy(c.cell(r.key, 0), r.vals)
+	}
+	return ownSet(c), nil
 }
 
 // topPairs finds the collection's strongest pairs, as "a|b" keys.
@@ -252,21 +309,26 @@ func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOpti
 	default:
 		return nil, errs.E(errs.Invalid, "nature %q: give constructive or unsafe", opt.Nature)
 	}
+	// A collection narrowed by kind or agency is read alone (see readCoOccurrence).
 	var p plan
-	var c *cube
-	if sc.byAgency() {
-		// Only the collection's own figures are shown: read them alone.
+	var set *measureSet
+	q := query{table: "agg_flows", keys: "factor_type, pattern_type", vals: sums("reviews", "episodes"), where: where, whereArgs: args}
+	switch {
+	case sc.byAgency():
 		f := sc.flowsPart(opt.Nature)
 		err = s.readOwnParts(ctx, sc, f)
-		c = f.c
-	} else {
+		set = ownSet(f.c)
+	case sc.alone():
+		set, err = s.readAlone(ctx, sc, q)
+	default:
 		p = s.planFor(sc)
-		c, err = s.read(ctx, sc, p, query{table: "agg_flows", keys: "factor_type, pattern_type", vals: sums("reviews", "episodes"),
-			where: where, whereArgs: args})
+		set = &measureSet{fam: singleFamily, rv: firstReviews}
+		set.c, err = s.read(ctx, sc, p, q)
 	}
 	if err != nil {
 		return nil, err
 	}
+	c := set.c
 	out := &Flows{Provenance: sc.prov, Collection: sc.coll, Links: []FlowLink{}}
 	for _, n := range sc.frame.nodes(TreeFactor) {
 		if n.Depth == 2 {
@@ -278,7 +340,6 @@ func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOpti
 			out.Targets = append(out.Targets, n)
 		}
 	}
-	set := &measureSet{c: c, fam: singleFamily, rv: firstReviews, own: sc.byAgency()}
 	keys := append([]string(nil), c.keys...)
 	sort.Strings(keys)
 	for _, key := range keys {
@@ -307,13 +368,20 @@ func (s *Store) goodPractice(ctx context.Context, v Viewer, sel Selection, opt G
 	if err != nil {
 		return nil, err
 	}
+	// A collection narrowed by kind or agency is read alone (see readCoOccurrence).
 	var p plan
 	var tot *protected
 	var ms *measureSet
-	if sc.byAgency() {
-		// Only the collection's own figures are shown: read them alone.
-		tot, ms, err = s.readOwn(ctx, sc, ownRead{tree: TreeFactor, codes: codesOf(nodes), splits: true, extra: []*ownPart{adequacyPart()}})
-	} else {
+	switch {
+	case sc.byAgency():
+		a, n := sc.goodPracticeParts(codesOf(nodes))
+		err = s.readOwnParts(ctx, sc, a, n)
+		tot, ms = &protected{ms: ownSet(a.c)}, ownSet(n.c)
+	case sc.alone():
+		if tot, err = s.totalsAlone(ctx, sc); err == nil {
+			ms, err = s.nodesAlone(ctx, sc, TreeFactor, codesOf(nodes), true)
+		}
+	default:
 		sc.needAdequacy = true
 		p = s.planFor(sc)
 		if tot, err = s.readTotals(ctx, sc, p); err == nil {

@@ -281,6 +281,11 @@ func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, op
 		for _, n := range hits {
 			ms.c.cell(n.Code, 0)[ncol] = got[n.Code].reviews
 		}
+	} else if sc.alone() {
+		// Narrowed by kind: open only where seen in full, so read alone.
+		if ms, err = s.nodesAlone(ctx, sc, TreePattern, codesOf(hits), opt.Nature != ""); err != nil {
+			return nil, err
+		}
 	} else {
 		p = s.planFor(sc)
 		if ms, err = s.readNodes(ctx, sc, p, TreePattern, codesOf(hits), opt.Nature != ""); err != nil {
