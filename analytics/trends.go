@@ -247,10 +247,9 @@ func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, op
 	out := &RepeatedLessons{Provenance: sc.prov, Collection: sc.coll, Rule: opt, Lessons: []Lesson{}}
 	// The rule is checked on boards and years inside the collection.
 	var got map[string]lessonCount
-	var own *ownPart // the counts of a collection narrowed by agency
 	if sc.byAgency() {
 		// Only the collection's own figures are shown: read them alone.
-		own = sc.lessonsPart(opt.Nature)
+		own := sc.lessonsPart(opt.Nature)
 		err = s.readOwnParts(ctx, sc, own)
 		got = lessonCounts(own.c)
 	} else {
@@ -275,16 +274,13 @@ func (s *Store) repeatedLessons(ctx context.Context, v Viewer, sel Selection, op
 	}
 	var p plan
 	var ms *measureSet
-	if own != nil {
-		// The reviews the rule counted are the figures shown.
-		ms = &measureSet{c: newCube(nR+2, 1, 1), own: true}
+	if sc.restricted() {
+		// A narrowed collection is open only where it is seen in full, so
+		// none of it is withheld: the reviews the rule counted are the
+		// figures shown.
+		ms = ownSet(newCube(nR+2, 1, 1))
 		for _, n := range hits {
 			ms.c.cell(n.Code, 0)[ncol] = got[n.Code].reviews
-		}
-	} else if sc.alone() {
-		// Narrowed by kind: open only where seen in full, so read alone.
-		if ms, err = s.nodesAlone(ctx, sc, TreePattern, codesOf(hits), opt.Nature != ""); err != nil {
-			return nil, err
 		}
 	} else {
 		p = s.planFor(sc)
