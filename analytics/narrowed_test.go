@@ -75,7 +75,7 @@ func TestNarrowedRelationsAgainstSQL(t *testing.T) {
 					checkNarrowedProcess(t, s, v, sel, n)
 				})
 			}
-			refused := []Viewer{publicV, researcher, {Role: RoleBoardMember, Board: "ENG-LDN-CAM", Name: "cam"}, neAnalyst}
+			refused := []Viewer{publicV, researcher, {Role: RoleAdmin, Name: "preview"}, {Role: RoleBoardMember, Board: "ENG-LDN-CAM", Name: "cam"}, neAnalyst}
 			if c.analyst == "" {
 				refused = append(refused, Viewer{Role: RoleRegionalAnalyst, Region: "ENG-LDN", Name: "ldn"})
 			}
