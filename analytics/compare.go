@@ -77,12 +77,14 @@ func (s *Store) resolveReference(ctx context.Context, sc *scope, ref string) (*r
 	return r, nil
 }
 
-// refValue is the reference's value of a column and whether it is withheld.
-// A remainder (the place less the collection) is published when both the
-// place and the collection are (it is then their difference, which anyone
-// can work out), or when every sibling making it up is.
-func (s *Store) refValue(sc *scope, r *reference, pr *protected, m, col int) (int64, bool) {
-	v, sup := pr.at(r.place, m, col)
+// refValue is the reference's value of a column and whether it is withheld:
+// the place's value in at, less the collection's in pr when the place
+// contains it. at and pr are the same but for a narrowed collection, whose
+// reference place is read without the narrowing. A remainder is published
+// when both the place and the collection are (it is then their difference,
+// which anyone can work out), or when every sibling making it up is.
+func (s *Store) refValue(sc *scope, r *reference, at, pr *protected, m, col int) (int64, bool) {
+	v, sup := at.at(r.place, m, col)
 	sup = sup && !sc.known[r.place]
 	if !r.minus {
 		return v, sup
@@ -145,15 +147,34 @@ func (s *Store) compare(ctx context.Context, v Viewer, sel Selection, opt Compar
 	if err != nil {
 		return nil, err
 	}
+	// A narrowed collection is compared with all the reference place's
+	// reviews (less its own when the place contains it): London's reviews
+	// involving the police with London's others. Only viewers who see
+	// everything compare one, so nothing here is withheld.
+	rsc, rp, rtot, rms := sc, p, tot, ms
+	if sc.restricted() {
+		rsc = sc.unnarrowed()
+		rp = s.planFor(rsc, more...)
+		if rtot, err = s.readTotals(ctx, rsc, rp); err != nil {
+			return nil, err
+		}
+		if rms, err = s.readNodes(ctx, rsc, rp, tree, codesOf(nodes), false); err != nil {
+			return nil, err
+		}
+	}
 	_, n1, n1Sup := s.totalsOf(sc, tot)
-	n2, n2Sup := s.refValue(sc, ref, tot, tCoded, vCoded)
+	n2, n2Sup := s.refValue(sc, ref, rtot, tot, tCoded, vCoded)
 	out := &Comparison{Provenance: sc.prov, Collection: sc.coll, Reference: ref.info, ReferenceRule: ref.rule,
 		N: count(n1, n1Sup), RefN: count(n2, n2Sup), Test: "fisher_exact_two_sided", Adjustment: "benjamini_hochberg"}
 	ps := make([]float64, len(nodes))
 	for i, n := range nodes {
 		pr := s.protectKey(sc, p, ms, n.Code)
+		rpr := pr
+		if rms != ms {
+			rpr = s.protectKey(rsc, rp, rms, n.Code)
+		}
 		a, aSup := s.collect(sc, pr, 0, nReviews)
-		c, cSup := s.refValue(sc, ref, pr, 0, nReviews)
+		c, cSup := s.refValue(sc, ref, rpr, pr, 0, nReviews)
 		row := CompareRow{Node: n, Reviews: count(a, aSup), RefReviews: count(c, cSup)}
 		row.Share, _ = shareOf(a, n1, aSup || n1Sup)
 		row.RefShare, _ = shareOf(c, n2, cSup || n2Sup)
@@ -306,4 +327,14 @@ func funnelSteps(maxN int) []int {
 		}
 	}
 	return out
+}
+
+// unnarrowed is a narrowed collection's scope without its kinds and
+// agencies: the same boards, years and frame.
+func (sc *scope) unnarrowed() *scope {
+	plain := *sc
+	c := *sc.custom
+	c.Kinds, c.Agencies = nil, nil
+	plain.custom = &c
+	return &plain
 }

@@ -488,3 +488,110 @@ func checkNarrowedProcess(t *testing.T, s *Store, v Viewer, sel Selection, n nai
 		eq(t, "process: final stage "+f.Value, f.Reviews, at(want, "final "+f.Value, 0))
 	}
 }
+
+// TestNarrowedCompareAgainstSQL: a narrowed collection is compared with all
+// the reviews of its reference place, in its years, less its own (London's
+// reviews involving the police with London's others), by default the
+// smallest place containing it, or a place given; checked against naive SQL.
+func TestNarrowedCompareAgainstSQL(t *testing.T) {
+	db := mustDemoDB(t, 600, 3)
+	s := mustStore(t, db, DefaultK)
+	ctx := context.Background()
+	coded := func(where string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM reviews WHERE status = 'current' AND frame_id = ? AND frame_version = ? AND `+where,
+			schemas.DefaultFrameID, schemas.DefaultFrameVersion).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, c := range narrowedCases() {
+		if _, err := s.SaveCollection(ctx, admin, c.coll); err != nil {
+			t.Fatal(err)
+		}
+		for _, ref := range []string{"", UK} {
+			t.Run(c.coll.Name+"/"+ref, func(t *testing.T) {
+				cmp, err := s.Compare(ctx, admin, Selection{Collection: SavedPrefix + c.coll.Name}, CompareOptions{Reference: ref})
+				if err != nil {
+					t.Fatal(err)
+				}
+				place := "true"
+				if lv := cmp.Reference.Level; lv != LevelUK {
+					place = fmt.Sprintf("%s = '%s'", lv, cmp.Reference.Code)
+				}
+				// The comparison covers the collection's years only.
+				if c.coll.From != 0 {
+					place += fmt.Sprintf(" AND year >= %d", c.coll.From)
+				}
+				rest := place + " AND NOT (" + c.where + ")"
+				if got, want := val(t, cmp.N), coded(c.where); got != want {
+					t.Errorf("n = %d, naive SQL %d", got, want)
+				}
+				wantRef := coded(rest)
+				if got := val(t, cmp.RefN); got != wantRef || wantRef == 0 {
+					t.Errorf("reference %s: n = %d, naive SQL %d (of %s)", cmp.ReferenceRule, got, wantRef, rest)
+				}
+				in, out := naiveFactorCounts(t, db, c.where), naiveFactorCounts(t, db, rest)
+				tested := 0
+				for _, row := range cmp.Rows {
+					if got, want := val(t, row.Reviews), in[row.Node.Code].reviews; got != want {
+						t.Errorf("%s: reviews = %d, naive SQL %d", row.Node.Code, got, want)
+					}
+					if got, want := val(t, row.RefReviews), out[row.Node.Code].reviews; got != want {
+						t.Errorf("%s: reference reviews = %d, naive SQL %d", row.Node.Code, got, want)
+					}
+					if _, ok := row.P.Value(); ok {
+						tested++
+					}
+				}
+				if tested == 0 {
+					t.Error("no factor was tested")
+				}
+			})
+		}
+	}
+}
+
+// TestNarrowedBreakdownAgainstSQL: a narrowed collection breaks down by
+// board, each board's reviews coded and reviews citing each factor type
+// matching naive SQL.
+func TestNarrowedBreakdownAgainstSQL(t *testing.T) {
+	db := mustDemoDB(t, 600, 3)
+	s := mustStore(t, db, DefaultK)
+	ctx := context.Background()
+	for _, c := range narrowedCases() {
+		if _, err := s.SaveCollection(ctx, admin, c.coll); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(c.coll.Name, func(t *testing.T) {
+			b, err := s.Breakdown(ctx, admin, Selection{Collection: SavedPrefix + c.coll.Name}, BreakdownOptions{Depth: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cited := 0
+			for _, pl := range b.Places {
+				where := c.where + " AND board = '" + pl.Place.Code + "'"
+				var coded int
+				if err := db.QueryRow(`SELECT count(*) FROM reviews WHERE status = 'current' AND frame_id = ? AND frame_version = ? AND `+where,
+					schemas.DefaultFrameID, schemas.DefaultFrameVersion).Scan(&coded); err != nil {
+					t.Fatal(err)
+				}
+				if got := val(t, pl.ReviewsCoded); got != coded {
+					t.Errorf("%s: reviews coded = %d, naive SQL %d", pl.Place.Code, got, coded)
+				}
+				naive := naiveFactorCounts(t, db, where)
+				for j, n := range b.Nodes {
+					got := val(t, pl.Cells[j].Reviews)
+					if want := naive[n.Code].reviews; got != want {
+						t.Errorf("%s %s: reviews = %d, naive SQL %d", pl.Place.Code, n.Code, got, want)
+					}
+					cited += got
+				}
+			}
+			if cited == 0 {
+				t.Error("no board cites any factor type")
+			}
+		})
+	}
+}

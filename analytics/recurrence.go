@@ -183,9 +183,6 @@ func (s *Store) breakdown(ctx context.Context, v Viewer, sel Selection, opt Brea
 	if err != nil {
 		return nil, err
 	}
-	if sc.byAgency() {
-		return nil, errs.E(errs.Invalid, "collection %s filters by agency; break it down with a collection per place instead", sc.coll.Ref)
-	}
 	depth := opt.Depth
 	if depth == 0 && len(opt.Codes) == 0 {
 		depth = deepest(sc.frame, tree)
