@@ -150,22 +150,41 @@ func rebuildAggregates(ctx context.Context, conn *sql.Conn) error {
 // fillAggregates creates temp.agg_scope, the reviews (aliased r) that from
 // selects, with args, and adds their aggregates by running fillSteps.
 func fillAggregates(ctx context.Context, conn *sql.Conn, from string, args ...any) error {
+	if err := scopeReviews(ctx, conn, from, args...); err != nil {
+		return err
+	}
+	defer dropFillTables(ctx, conn)
+	return runSteps(ctx, conn, fillSteps)
+}
+
+// runSteps runs the statements steps lists, in order.
+func runSteps(ctx context.Context, conn *sql.Conn, steps func(context.Context, *sql.Conn) ([]aggStep, error)) error {
+	list, err := steps(ctx, conn)
+	if err != nil {
+		return err
+	}
+	for _, st := range list {
+		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
+			return fmt.Errorf("aggregates: %s: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
+// fixedSteps returns a list of steps for runSteps.
+func fixedSteps(steps []aggStep) func(context.Context, *sql.Conn) ([]aggStep, error) {
+	return func(context.Context, *sql.Conn) ([]aggStep, error) { return steps, nil }
+}
+
+// scopeReviews creates temp.agg_scope, the reviews (aliased r) that from
+// selects, with args, and what counting them needs.
+func scopeReviews(ctx context.Context, conn *sql.Conn, from string, args ...any) error {
 	if _, err := conn.ExecContext(ctx, `
 		CREATE OR REPLACE TEMP TABLE agg_scope AS
 		SELECT r.review_key, r.board, r.region, r.nation, r.year, r.kind, r.frame_id, r.frame_version,
 		       r.family_participation, r.stage_preliminary, r.stage_interim, r.stage_final
 		`+from, args...); err != nil {
 		return fmt.Errorf("aggregates: scope: %w", err)
-	}
-	defer dropFillTables(ctx, conn)
-	steps, err := fillSteps(ctx, conn)
-	if err != nil {
-		return err
-	}
-	for _, st := range steps {
-		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
-			return fmt.Errorf("aggregates: %s: %w", st.name, err)
-		}
 	}
 	return nil
 }
@@ -174,7 +193,7 @@ func fillAggregates(ctx context.Context, conn *sql.Conn, from string, args ...an
 type aggStep struct{ name, sql string }
 
 // fillTempTables are the temporary tables a fill leaves behind it.
-var fillTempTables = []string{"agg_scope", "agg_part", "agg_code", "agg_fep", "agg_pairs_i",
+var fillTempTables = []string{"agg_scope", "agg_loading", "agg_part", "agg_code", "agg_fep", "agg_pairs_i",
 	"new_agg_totals", "new_agg_nodes", "new_agg_flows", "new_agg_recs"}
 
 // dropFillTables drops the fill's temporary tables, even when the fill failed.
@@ -204,15 +223,48 @@ func prefixed(prefix string, cols []string) string {
 }
 
 // fillSteps lists the statements of a fill, once temp.agg_scope holds the
-// reviews to count: the shared preparation, then the statements filling each
-// aggregate and its roll-up.
+// reviews to count: the shared preparation, the statements counting them
+// into integer-keyed temporary tables, then those storing the counts, named,
+// in each aggregate and its roll-up.
 func fillSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
+	store, err := storeSteps(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
 	steps := append([]aggStep{}, prepareStatements...)
+	steps = append(steps, countSteps()...)
+	return append(steps, store...), nil
+}
+
+// countSteps are the statements counting the reviews of temp.agg_scope,
+// once prepareStatements have run, into temp.new_<table> for the staged
+// tables and temp.agg_pairs_i for the pairs, keyed by partition number:
+// creating those tables empty, then countStatements.
+func countSteps() []aggStep {
+	return append(countTableSteps(), countStatements()...)
+}
+
+// countTableSteps create the tables countStatements add to, empty.
+func countTableSteps() []aggStep {
+	var steps []aggStep
 	for _, t := range stagedTables {
 		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE new_` + t +
 			` AS SELECT 0::INTEGER AS part, * EXCLUDE (` + partitionColumns + `) FROM ` + t + ` LIMIT 0`})
 	}
-	steps = append(steps, fillStatements...)
+	return append(steps, aggStep{"prepare pairs", `CREATE OR REPLACE TEMP TABLE agg_pairs_i
+		(part INTEGER, within VARCHAR, depth INTEGER, a INTEGER, b INTEGER, reviews BIGINT, episodes BIGINT)`})
+}
+
+// countStatements add the counts of the reviews of temp.agg_scope to the
+// tables countTableSteps created.
+func countStatements() []aggStep {
+	return append(append([]aggStep{}, fillStatements...), pairsStatement)
+}
+
+// storeSteps are the statements storing what countSteps counted, named by
+// temp.agg_part and temp.agg_code, in each aggregate and its roll-up.
+func storeSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
+	var steps []aggStep
 	for _, t := range stagedTables {
 		cols, err := tableColumns(ctx, conn, t)
 		if err != nil {
@@ -241,7 +293,7 @@ FROM (SELECT p.rpart, ` + keys + `, ` + strings.Join(sums, ", ") + `
 JOIN (SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part) p USING (rpart)
 ORDER BY r.rpart`})
 	}
-	return append(steps, pairsStatements...), nil
+	return append(steps, pairsStoreStatements...), nil
 }
 
 // prepareStatements build what the fill statements share, keyed by small
@@ -250,23 +302,27 @@ ORDER BY r.rpart`})
 // temp.agg_code numbers the frames' nodes in code order, so cid order is
 // code order within a frame; temp.agg_fep holds each episode's factor codes
 // with every ancestor, once each, with what the node counts need.
-var prepareStatements = []aggStep{
-	{"partitions", `
+var prepareStatements = []aggStep{partitionsStatement, scopePartitionsStatement, codesStatement, episodeCodesStatement}
+
+var partitionsStatement = aggStep{"partitions", `
 CREATE OR REPLACE TEMP TABLE agg_part AS
 SELECT (row_number() OVER (ORDER BY frame_id, frame_version, nation, region, board, year, kind))::INTEGER AS part,
        (dense_rank() OVER (ORDER BY frame_id, frame_version, nation, region, year))::INTEGER AS rpart,
        board, region, nation, year, kind, frame_id, frame_version
-FROM (SELECT DISTINCT board, region, nation, year, kind, frame_id, frame_version FROM temp.agg_scope)`},
-	{"scope partitions", `
+FROM (SELECT DISTINCT board, region, nation, year, kind, frame_id, frame_version FROM temp.agg_scope)`}
+
+var scopePartitionsStatement = aggStep{"scope partitions", `
 CREATE OR REPLACE TEMP TABLE agg_scope AS
 SELECT s.*, p.part FROM temp.agg_scope s
-JOIN temp.agg_part p USING (board, region, nation, year, kind, frame_id, frame_version)`},
-	{"codes", `
+JOIN temp.agg_part p USING (board, region, nation, year, kind, frame_id, frame_version)`}
+
+var codesStatement = aggStep{"codes", `
 CREATE OR REPLACE TEMP TABLE agg_code AS
 SELECT (row_number() OVER (ORDER BY frame_id, frame_version, tree, code))::INTEGER AS cid,
        frame_id, frame_version, tree, code, depth
-FROM frame_nodes SEMI JOIN (SELECT DISTINCT frame_id, frame_version FROM temp.agg_part) USING (frame_id, frame_version)`},
-	{"episode factor codes", `
+FROM frame_nodes SEMI JOIN (SELECT DISTINCT frame_id, frame_version FROM temp.agg_part) USING (frame_id, frame_version)`}
+
+var episodeCodesStatement = aggStep{"episode factor codes", `
 CREATE OR REPLACE TEMP TABLE agg_fep AS
 WITH closure AS (
 	SELECT c.frame_id, c.frame_version, c.descendant, k.cid, k.depth
@@ -284,8 +340,7 @@ SELECT x.review_key, any_value(x.part) AS part, x.episode_no, c.cid, any_value(c
        count(*) FILTER (WHERE x.influence = 'supported_good') AS m_good,
        count(*) FILTER (WHERE x.influence = 'made_problematic_more_likely') AS m_prob
 FROM coded x JOIN closure c ON c.frame_id = x.frame_id AND c.frame_version = x.frame_version AND c.descendant = x.code
-GROUP BY x.review_key, x.episode_no, c.cid`},
-}
+GROUP BY x.review_key, x.episode_no, c.cid`}
 
 // partitionKey is the column every staged row starts with: the partition's
 // number in temp.agg_part, named only when the row is stored.
@@ -461,14 +516,22 @@ func addAggregates(ctx context.Context, conn *sql.Conn, keys []int64) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	from, args := keyedScope(keys, "current")
+	return fillAggregates(ctx, conn, from, args...)
+}
+
+// keyedScope selects the reviews with the given keys and status, for
+// scopeReviews. The keys are the newest in the store, so naming their range
+// lets DuckDB's zone maps skip every older row group.
+func keyedScope(keys []int64, status string) (string, []any) {
 	lo, hi := keys[0], keys[0]
 	for _, k := range keys {
 		lo, hi = min(lo, k), max(hi, k)
 	}
-	return fillAggregates(ctx, conn, fmt.Sprintf(`
+	return fmt.Sprintf(`
 		FROM reviews r
-		WHERE r.review_key BETWEEN %d AND %d AND r.status = 'current'
-		  AND r.review_key IN (SELECT unnest(?::BIGINT[]))`, lo, hi), keys)
+		WHERE r.review_key BETWEEN %d AND %d AND r.status = ?
+		  AND r.review_key IN (SELECT unnest(?::BIGINT[]))`, lo, hi), []any{status, keys}
 }
 
 // aggKeyColumns is how many leading columns of each aggregate table identify
@@ -533,13 +596,13 @@ func compactAggregates(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// pairsStatements fill agg_pairs and agg_pairs_r: factor pairs within an
-// episode, at every depth, and within a review at depths 1 and 2, counted
-// with integer keys in temp.agg_pairs_i and named only as they are stored.
-// The roll-up keeps each pair once too (a < b, cid order being code order).
-var pairsStatements = []aggStep{
-	{"pairs", `
-CREATE OR REPLACE TEMP TABLE agg_pairs_i AS
+// pairsStatement counts the factor pairs within an episode, at every depth,
+// and within a review at depths 1 and 2, with integer keys, into
+// temp.agg_pairs_i; pairsStoreStatements name them as they store them in
+// agg_pairs and agg_pairs_r. The roll-up keeps each pair once too (a < b,
+// cid order being code order).
+var pairsStatement = aggStep{"pairs", `
+INSERT INTO temp.agg_pairs_i
 WITH ep_pairs AS (
 	SELECT x.part, x.review_key, x.depth, x.cid AS a, y.cid AS b, count(*) AS episodes
 	FROM temp.agg_fep x JOIN temp.agg_fep y ON x.review_key = y.review_key AND x.episode_no = y.episode_no
@@ -553,7 +616,9 @@ FROM ep_pairs GROUP BY part, depth, a, b
 UNION ALL
 SELECT x.part, 'review', x.depth, x.cid, y.cid, count(*), 0
 FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.depth AND x.cid < y.cid
-GROUP BY x.part, x.depth, x.cid, y.cid`},
+GROUP BY x.part, x.depth, x.cid, y.cid`}
+
+var pairsStoreStatements = []aggStep{
 	{"add agg_pairs", `
 INSERT INTO agg_pairs
 SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version,

@@ -296,3 +296,28 @@ func TestPairsRollupOneWay(t *testing.T) {
 	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), demoExports(t, 20, 9)...)
 	checkAgainstRebuild(t, db)
 }
+
+// TestFinishLoadingRecountsWhatChanged checks that reviews stored or
+// superseded while FinishLoading counts the loading reviews outside its
+// transaction are counted as they are when it stores the counts.
+func TestFinishLoadingRecountsWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	db := mustStore(t)
+	all := demoExports(t, 40, 10)
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Bulk: true})
+	mustWrite(t, w, all[:30]...)
+	changed := *all[4]
+	changed.Patterns, changed.Recommendations = nil, nil
+	defer ingest.SetAfterCount(func() {
+		// Ten more reviews, and a changed export of a loading one.
+		mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db, Bulk: true}), append(all[30:], &changed)...)
+	})()
+	n, err := ingest.FinishLoading(ctx, db)
+	if err != nil || n != len(all) {
+		t.Fatalf("FinishLoading counted %d (%v), want %d", n, err, len(all))
+	}
+	if got := count(t, db, `SELECT count(*) FROM reviews WHERE status = 'loading'`); got != 0 {
+		t.Fatalf("%d reviews still loading", got)
+	}
+	checkAgainstRebuild(t, db)
+}
