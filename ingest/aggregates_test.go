@@ -221,6 +221,10 @@ func TestBulkLoadIntoEmptyStore(t *testing.T) {
 	if n, err := w.Finish(ctx); err != nil || n != len(all) {
 		t.Fatalf("Finish counted %d (%v), want %d", n, err, len(all))
 	}
+	var off string
+	if err := db.QueryRow(`SELECT current_setting('disabled_compression_methods')`).Scan(&off); err != nil || off != "" {
+		t.Fatalf("after Finish the database's disabled compression methods are %q (%v), want none", off, err)
+	}
 	if got := count(t, db, `SELECT count(*) FROM (SELECT board, year, kind, frame_id, frame_version, tree, code
 		FROM agg_nodes GROUP BY ALL HAVING count(*) > 1)`); got != 0 {
 		t.Fatalf("agg_nodes has %d keys with more than one row", got)

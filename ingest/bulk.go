@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -95,7 +96,7 @@ func finishLoading(ctx context.Context, db *sql.DB) (n int, fresh bool, err erro
 		fresh = rows == 0
 		if same {
 			n = counted
-			if err := runSteps(ctx, conn, storeSteps); err != nil {
+			if err := withoutFSST(ctx, conn, func() error { return runSteps(ctx, conn, storeSteps) }); err != nil {
 				return err
 			}
 		} else if n, err = fillLoading(ctx, conn); err != nil || n == 0 {
@@ -108,6 +109,35 @@ func finishLoading(ctx context.Context, db *sql.DB) (n int, fresh bool, err erro
 		return 0, false, fmt.Errorf("finish loading: %w", err)
 	}
 	return n, fresh, nil
+}
+
+// withoutFSST runs fn with DuckDB's FSST string compression turned off, then
+// turns it back on. The aggregates' text columns hold a few hundred codes and
+// places, which DuckDB stores dictionary-compressed whatever it is offered,
+// but it first tries FSST on every segment written: about a tenth of the
+// time storing a load's aggregates takes. The setting is the database's, so
+// it is off only while fn runs.
+func withoutFSST(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	var was string
+	if err := conn.QueryRowContext(ctx, `SELECT current_setting('disabled_compression_methods')`).Scan(&was); err != nil {
+		return fmt.Errorf("compression setting: %w", err)
+	}
+	set := func(v string) error {
+		_, err := conn.ExecContext(ctx, `SET disabled_compression_methods = '`+strings.ReplaceAll(v, "'", "''")+`'`)
+		return err
+	}
+	off := "fsst,dict_fsst"
+	if was != "" {
+		off = was + "," + off
+	}
+	if err := set(off); err != nil {
+		return fmt.Errorf("compression setting: %w", err)
+	}
+	err := fn()
+	if rerr := set(was); rerr != nil && err == nil {
+		err = fmt.Errorf("compression setting: %w", rerr)
+	}
+	return err
 }
 
 // afterCount, when set by a test, runs between counting the loading reviews
