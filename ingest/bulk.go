@@ -63,8 +63,8 @@ func FinishLoading(ctx context.Context, db *sql.DB) (int, error) {
 // the same reviews are still loading, stores the counts and marks the
 // reviews current, so the figures and the reviews they count still change
 // together. DuckDB scans a temporary table filled inside a transaction on
-// one thread, and one committed before it on every thread: counted this way
-// a large load is counted and stored in about half the time on two cores.
+// one thread, and one committed before it on every thread: counted this way,
+// 20,000 reviews are counted and stored a fifth faster on two cores.
 // Should the loading reviews have changed meanwhile, it counts them again
 // inside the transaction.
 func finishLoading(ctx context.Context, db *sql.DB) (n int, fresh bool, err error) {
