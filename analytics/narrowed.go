@@ -98,8 +98,8 @@ func (sc *scope) goodPracticeParts(codes []string) (a, n *ownPart) {
 
 // flowsPart is the part "f" of a flows read: factor type → pattern type
 // links, keyed "factor type|pattern type", through the episodes each
-// pattern draws on, with their reviews and episodes. As in agg_flows, they
-// are counted for each nature of the patterns and summed (nature "": both).
+// pattern draws on, with their reviews and episodes. As in agg_flows, nature
+// "" counts each link once whatever the nature of the patterns behind it.
 func (sc *scope) flowsPart(nature string) *ownPart {
 	var types []string
 	for _, n := range sc.frame.nodes(TreeFactor) {
@@ -108,9 +108,9 @@ func (sc *scope) flowsPart(nature string) *ownPart {
 		}
 	}
 	args := []any{sc.frame.info.ID, sc.frame.info.Version, types}
-	natureCond := "true"
+	natureCond, natureCol := "true", "''"
 	if nature != "" {
-		natureCond = "p.nature = ?"
+		natureCond, natureCol = "p.nature = ?", "p.nature"
 		args = append(args, nature)
 	}
 	return &ownPart{name: "f", args: args, c: newCube(2, 1, 1), sql: `SELECT 'f' AS part, factor_type || '|' || pattern_type AS key, 0 AS year,
@@ -121,7 +121,7 @@ func (sc *scope) flowsPart(nature string) *ownPart {
 			JOIN frame_closure c ON c.frame_id = ? AND c.frame_version = ? AND c.tree = 'factor' AND c.descendant = f.code
 			WHERE list_contains(?::VARCHAR[], c.ancestor)
 		), ptypes AS (
-			SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no, p.type_code AS pattern_type, p.nature
+			SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no, p.type_code AS pattern_type, ` + natureCol + ` AS nature
 			FROM r JOIN patterns p ON p.review_key = r.review_key WHERE ` + natureCond + `
 		)
 		SELECT ftypes.review_key, factor_type, pattern_type, nature, count(*) AS episodes

@@ -299,13 +299,14 @@ func (s *Store) flows(ctx context.Context, v Viewer, sel Selection, opt FlowOpti
 	if err != nil {
 		return nil, err
 	}
-	where := "true"
-	var args []any
+	// Nature '' rows count each link once over both natures (see
+	// ingest/aggregates.go); summing the two would count twice an episode
+	// that patterns of both natures draw on.
+	where := "nature = ?"
+	args := []any{opt.Nature}
 	switch opt.Nature {
 	case "":
 	case "constructive", "unsafe":
-		where = "nature = ?"
-		args = append(args, opt.Nature)
 	default:
 		return nil, errs.E(errs.Invalid, "nature %q: give constructive or unsafe", opt.Nature)
 	}

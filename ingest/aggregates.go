@@ -464,6 +464,9 @@ FROM per_review LEFT JOIN ep_review USING (review_key, code) JOIN temp.agg_scope
 GROUP BY ALL`},
 
 	// Factor type → pattern type through the episodes each pattern draws on.
+	// Nature '' counts each link once whatever the nature of the patterns
+	// behind it: an episode that both a constructive and an unsafe pattern
+	// of a type draw on is one episode, and its review one review.
 	{"flows", `
 INSERT INTO temp.new_agg_flows
 WITH ftypes AS (
@@ -474,9 +477,9 @@ WITH ftypes AS (
 	SELECT DISTINCT p.review_key, unnest(p.episodes) AS episode_no, p.type_code AS pattern_type, p.nature
 	FROM temp.agg_scope s JOIN patterns p ON p.review_key = s.review_key
 ), links AS (
-	SELECT ftypes.review_key, factor_type, pattern_type, nature, count(*) AS episodes
+	SELECT ftypes.review_key, factor_type, pattern_type, coalesce(nature, '') AS nature, count(DISTINCT episode_no) AS episodes
 	FROM ftypes JOIN ptypes USING (review_key, episode_no)
-	GROUP BY ALL
+	GROUP BY GROUPING SETS ((ftypes.review_key, factor_type, pattern_type, nature), (ftypes.review_key, factor_type, pattern_type))
 )
 SELECT ` + partitionKey + `, factor_type, pattern_type, nature, count(*), sum(episodes)
 FROM links JOIN temp.agg_scope USING (review_key) GROUP BY ALL`},
