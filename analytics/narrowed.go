@@ -221,7 +221,7 @@ func ownSet(c *cube) *measureSet { return &measureSet{c: c, own: true} }
 func (sc *scope) alone() bool { return sc.restricted() && !sc.byAgency() }
 
 // readAlone runs an aggregate read for a collection narrowed by kind over
-// the rows of its own boards only, rolled up, so that the collection is the
+// the rows of its own boards only, summed, so that the collection is the
 // cell at place 0. It is open only to viewers who see it in full, so none
 // of it is withheld and nothing around it is read for protection.
 func (s *Store) readAlone(ctx context.Context, sc *scope, q query) (*measureSet, error) {
@@ -230,11 +230,11 @@ func (s *Store) readAlone(ctx context.Context, sc *scope, q query) (*measureSet,
 		ny = sc.to - sc.from + 1
 	}
 	c := newCube(len(q.vals), ny, len(s.geo.nodes))
-	in, args := sc.inBoards(s.geo)
-	if err := s.readInto(ctx, sc, c, q, q.table, "board", nil, in, args); err != nil {
+	in, args := sc.inBoardsSorted(s.geo)
+	// Summed in the statement, into place 0.
+	if err := s.readInto(ctx, sc, c, q, q.table, "?::VARCHAR", []any{s.geo.nodes[0].code}, in, args); err != nil {
 		return nil, err
 	}
-	c.rollUp(s.geo)
 	return ownSet(c), nil
 }
 

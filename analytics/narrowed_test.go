@@ -473,7 +473,11 @@ func checkNarrowedProcess(t *testing.T, s *Store, v Viewer, sel Selection, n nai
 	}
 	want := n.rows(`SELECT 'kind ' || kind, count(*) FROM reviews SEMI JOIN cr USING (review_key) GROUP BY kind
 		UNION ALL SELECT 'family ' || family_participation, count(*) FROM reviews SEMI JOIN cr USING (review_key) GROUP BY family_participation
+		UNION ALL SELECT 'preliminary ' || stage_preliminary, count(*) FROM reviews SEMI JOIN cr USING (review_key) GROUP BY stage_preliminary
+		UNION ALL SELECT 'interim ' || stage_interim, count(*) FROM reviews SEMI JOIN cr USING (review_key) GROUP BY stage_interim
 		UNION ALL SELECT 'final ' || stage_final, count(*) FROM reviews SEMI JOIN cr USING (review_key) GROUP BY stage_final
+		UNION ALL SELECT 'all three', count(*) FROM reviews SEMI JOIN cr USING (review_key)
+		          WHERE stage_preliminary = 'yes' AND stage_interim = 'yes' AND stage_final = 'yes'
 		UNION ALL SELECT 'all', count(*) FROM cr`)
 	eq(t, "process: reviews", got.Reviews, at(want, "all", 0))
 	for _, k := range got.Kinds {
@@ -482,9 +486,12 @@ func checkNarrowedProcess(t *testing.T, s *Store, v Viewer, sel Selection, n nai
 	for _, f := range got.Family {
 		eq(t, "process: family "+f.Value, f.Reviews, at(want, "family "+f.Value, 0))
 	}
-	for _, f := range got.Stages[2].Values {
-		eq(t, "process: final stage "+f.Value, f.Reviews, at(want, "final "+f.Value, 0))
+	for _, st := range got.Stages {
+		for _, f := range st.Values {
+			eq(t, "process: "+st.Stage+" stage "+f.Value, f.Reviews, at(want, st.Stage+" "+f.Value, 0))
+		}
 	}
+	eq(t, "process: all three stages", got.AllStages.Reviews, at(want, "all three", 0))
 }
 
 // TestNarrowedCompareAgainstSQL: a narrowed collection is compared with all

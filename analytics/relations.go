@@ -211,7 +211,7 @@ func (s *Store) readPairs(ctx context.Context, sc *scope, p plan, within string,
 // summed, the strongest first unless there is a focus.
 func (s *Store) pairsAlone(ctx context.Context, sc *scope, where string, args []any, within, focus string, minSupport, limit int) (*measureSet, error) {
 	f, fargs := sc.filter(s.geo, true)
-	in, inArgs := sc.inBoards(s.geo)
+	in, inArgs := sc.inBoardsSorted(s.geo)
 	all := append(append(fargs, args...), inArgs...)
 	stmt := `SELECT 'p' AS part, a || '|' || b AS key, 0 AS year, [sum(reviews), sum(episodes)]::BIGINT[] AS vals
 		FROM agg_pairs WHERE ` + f + ` AND ` + where + ` AND ` + in
