@@ -35,7 +35,7 @@ import (
 
 const (
 	benchSeed  = 1
-	benchBatch = 500 // reviews per Writer.Write, as the ingest command does
+	benchBatch = 1000 // reviews per Writer.Write, as the ingest command does
 )
 
 // ingestSizes are the sizes measured: 1,000 and 20,000 reviews, or those

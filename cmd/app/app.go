@@ -124,7 +124,7 @@ func defaults() Config {
 		DB:         "collate.duckdb",
 		LogFormat:  "text",
 		LogLevel:   "info",
-		Batch:      500,
+		Batch:      1000,
 		Addr:       "127.0.0.1:8080",
 		Out:        "demo-data",
 		Reviews:    2000,
