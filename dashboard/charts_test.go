@@ -215,6 +215,18 @@ func TestRealSuppression(t *testing.T) {
 	}
 }
 
+// regionPageAs serves the fixture to viewer v and returns the North East's
+// factors page, which must answer 200.
+func regionPageAs(t *testing.T, f *fixture, v analytics.Viewer) []byte {
+	t.Helper()
+	f.http.Config.Handler = mustServerAs(t, f.db, f.writer, slog.New(slog.DiscardHandler), v).Handler()
+	resp, body := f.get(t, "/factors?collection=ENG-NE")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the North East's factors: status %d", resp.StatusCode)
+	}
+	return body
+}
+
 // TestYearRangesWhereWithheld: a viewer from whom figures are withheld is
 // told beside the picker that such figures cover all years, and a page asked
 // for a range of years explains the refusal; a viewer who sees everything
@@ -231,16 +243,11 @@ func TestYearRangesWhereWithheld(t *testing.T) {
 		{"sees everything", testViewer, http.StatusOK, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := mustServerAs(t, f.db, f.writer, slog.New(slog.DiscardHandler), tc.v)
-			f.http.Config.Handler = s.Handler()
-			resp, body := f.get(t, "/factors?collection=ENG-NE")
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("all years: status %d", resp.StatusCode)
-			}
+			body := regionPageAs(t, f, tc.v)
 			if got := len(findAll(mustParse(t, body), byClass("picker-note"))) == 1; got != tc.note {
 				t.Errorf("note about all years shown %v, want %v", got, tc.note)
 			}
-			resp, body = f.get(t, "/factors?collection=ENG-NE&from=2020")
+			resp, body := f.get(t, "/factors?collection=ENG-NE&from=2020")
 			if resp.StatusCode != tc.status {
 				t.Fatalf("from 2020: status %d, want %d", resp.StatusCode, tc.status)
 			}
@@ -272,16 +279,11 @@ func TestNarrowedCollectionsWhereWithheld(t *testing.T) {
 		{"sees everything", testViewer, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := mustServerAs(t, f.db, f.writer, slog.New(slog.DiscardHandler), tc.v)
-			f.http.Config.Handler = s.Handler()
-			resp, body := f.get(t, "/factors?collection=ENG-NE")
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("the region: status %d", resp.StatusCode)
-			}
+			body := regionPageAs(t, f, tc.v)
 			if offered := len(findAll(mustParse(t, body), byAttr("value", "saved:ne-police"))) > 0; offered != tc.open {
 				t.Errorf("the switcher offers the narrowed collection: %v, want %v", offered, tc.open)
 			}
-			resp, body = f.get(t, "/api/v1/recurrence?collection=saved:ne-police")
+			resp, body := f.get(t, "/api/v1/recurrence?collection=saved:ne-police")
 			if want := map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[tc.open]; resp.StatusCode != want {
 				t.Fatalf("API: status %d, want %d\n%s", resp.StatusCode, want, body)
 			}
