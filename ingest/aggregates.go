@@ -8,55 +8,78 @@ import (
 	"strings"
 )
 
-// The aggregates (schemas/ddl/0002_aggregates.sql) are kept per partition:
-// every review has exactly one board, one year and one kind, so counts of
-// distinct reviews add up over partitions and analytics can sum them for any
-// collection made of whole partitions. They are recomputed from the base
-// tables with set-based SQL, never patched by hand, so a refresh is correct
-// whatever happened to the partition before.
+// The aggregates are kept per partition: every review has exactly one
+// board, one year and one kind, so counts of distinct reviews add up over
+// partitions and analytics can sum them for any collection made of whole
+// partitions. They are recomputed from the base tables with set-based SQL,
+// never patched by hand, so a refresh is correct whatever happened to the
+// partition before.
+//
+// Each is stored keyed by number (schemas/ddl/0014_aggregates_by_number.sql):
+// aggk_<name> rows start with their partition's number in agg_partitions, and
+// the pairs name their factors by agg_codes number. Analytics reads them
+// through the views agg_<name>, which name them.
 
 // aggTables are the tables refreshAggregates owns, in the order they are filled.
-var aggTables = []string{"agg_totals", "agg_nodes", "agg_pairs", "agg_flows", "agg_recs"}
+var aggTables = []string{"aggk_totals", "aggk_nodes", "aggk_pairs", "aggk_flows", "aggk_recs"}
 
-// rolledTables have a regional roll-up, <table>_r (schemas/ddl/0004_rollups.sql):
-// the same columns, board and kind ”, summed over the region and year.
-var rolledTables = []string{"agg_nodes", "agg_pairs", "agg_flows", "agg_recs"}
+// rolledTables have a regional roll-up, <table>_r: the same columns, summed
+// over the boards and kinds of a region and year into the partition that
+// agg_partitions.rollup names.
+var rolledTables = []string{"aggk_nodes", "aggk_pairs", "aggk_flows", "aggk_recs"}
 
 // allAggTables is every table compaction folds: the aggregates and their roll-ups.
-var allAggTables = []string{"agg_totals", "agg_nodes", "agg_pairs", "agg_flows", "agg_recs",
-	"agg_nodes_r", "agg_pairs_r", "agg_flows_r", "agg_recs_r"}
+var allAggTables = []string{"aggk_totals", "aggk_nodes", "aggk_pairs", "aggk_flows", "aggk_recs",
+	"aggk_nodes_r", "aggk_pairs_r", "aggk_flows_r", "aggk_recs_r"}
 
-// rollupSQL returns the statement adding the roll-up of the rows of src
-// (a table or temp table shaped like t, restricted by where) to t's roll-up,
-// multiplied by sign (1 to add, -1 to subtract).
-func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, where, sign string) (string, error) {
+// aggKeyColumns is how many leading columns of each aggregate table identify
+// a row, part first; the rest are sums.
+var aggKeyColumns = map[string]int{"aggk_totals": 1, "aggk_nodes": 3, "aggk_pairs": 5, "aggk_flows": 4, "aggk_recs": 4,
+	"aggk_nodes_r": 3, "aggk_pairs_r": 5, "aggk_flows_r": 4, "aggk_recs_r": 4}
+
+// aggColumns returns a stored aggregate table's key columns after part, and
+// its sums.
+func aggColumns(ctx context.Context, conn *sql.Conn, t string) (keys, sums []string, err error) {
 	cols, err := tableColumns(ctx, conn, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	nk := aggKeyColumns[t]
+	if nk == 0 || nk >= len(cols) || cols[0] != "part" {
+		return nil, nil, fmt.Errorf("aggregates: %s has columns %v, expected part, %d key columns and sums", t, cols, nk-1)
+	}
+	return cols[1:nk], cols[nk:], nil
+}
+
+// rollupSQL returns the statement adding to t's roll-up the rows of src (a
+// table shaped like t, joined to from, which gives each part its roll-up
+// partition as rollup), summed and multiplied by sign (1 to add, -1 to
+// subtract).
+func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, from, sign string) (string, error) {
+	keys, vals, err := aggColumns(ctx, conn, t)
 	if err != nil {
 		return "", err
 	}
-	nk := aggKeyColumns[t]
-	if nk < 7 || nk >= len(cols) {
-		return "", fmt.Errorf("aggregates: %s has %d columns, expected more than %d key columns", t, len(cols), nk)
+	sums := make([]string, len(vals))
+	for i, c := range vals {
+		sums[i] = fmt.Sprintf("%s * sum(x.%s) AS %s", sign, c, c)
 	}
-	sel := []string{"'' AS board", "region", "nation", "year", "'' AS kind", "frame_id", "frame_version"}
-	group := []string{"region", "nation", "year", "frame_id", "frame_version"}
-	sel = append(sel, cols[7:nk]...)
-	group = append(group, cols[7:nk]...)
-	for _, c := range cols[nk:] {
-		sel = append(sel, fmt.Sprintf("%s * sum(%s) AS %s", sign, c, c))
+	group := "p.rollup"
+	if len(keys) > 0 {
+		group += ", " + prefixed("x.", keys)
 	}
-	return `INSERT INTO ` + t + `_r SELECT ` + strings.Join(sel, ", ") + ` FROM ` + src + ` AS x ` + where +
-		` GROUP BY ` + strings.Join(group, ", ") + ` ORDER BY ` + compactOrder(t+"_r"), nil
+	return `INSERT INTO ` + t + `_r SELECT ` + group + `, ` + strings.Join(sums, ", ") +
+		` FROM ` + src + ` x JOIN ` + from + ` p USING (part) GROUP BY ` + group + ` ORDER BY ` + group, nil
 }
 
-// compactOrder is the order each table is left in by compaction: by place for
-// most, so reads of a region's boards skip the rest; the pairs roll-up by
-// factor, so reads of one factor's pairs do.
+// compactOrder is the order each table is left in by compaction: by
+// partition for most, which is place order, so reads of a region's boards
+// skip the rest; the pairs roll-up by factor, so reads of one factor's pairs do.
 func compactOrder(t string) string {
-	if t == "agg_pairs_r" {
-		return "frame_id, frame_version, within, depth, a, b, nation, region, year"
+	if t == "aggk_pairs_r" {
+		return "within, depth, a, b, part"
 	}
-	return "frame_id, frame_version, nation, region, board, year, kind"
+	return "part"
 }
 
 // tableColumns lists a table's columns in order.
@@ -97,9 +120,17 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 		return fmt.Errorf("aggregates: partitions: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_parts`)
+	// Their numbers, under every frame, with their roll-ups'.
+	if _, err := conn.ExecContext(ctx, `
+		CREATE OR REPLACE TEMP TABLE agg_refresh AS
+		SELECT k.part, k.rollup FROM agg_partitions k
+		SEMI JOIN temp.agg_parts p ON k.board = p.board AND k.year = p.year AND k.kind = p.kind`); err != nil {
+		return fmt.Errorf("aggregates: partitions: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_refresh`)
 	// Take the partitions' old rows out of the roll-ups before deleting them.
 	for _, t := range rolledTables {
-		q, err := rollupSQL(ctx, conn, t, t, `SEMI JOIN agg_parts p ON x.board = p.board AND x.year = p.year AND x.kind = p.kind`, "-1")
+		q, err := rollupSQL(ctx, conn, t, t, `temp.agg_refresh`, "-1")
 		if err != nil {
 			return err
 		}
@@ -108,8 +139,7 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 		}
 	}
 	for _, t := range aggTables {
-		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` AS x USING agg_parts p
-			WHERE x.board = p.board AND x.year = p.year AND x.kind = p.kind`); err != nil {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE part IN (SELECT part FROM temp.agg_refresh)`); err != nil {
 			return fmt.Errorf("aggregates: clear %s: %w", t, err)
 		}
 	}
@@ -134,9 +164,10 @@ func RebuildAggregates(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// rebuildAggregates recomputes every aggregate inside the caller's transaction.
+// rebuildAggregates recomputes every aggregate inside the caller's
+// transaction, numbering the partitions afresh.
 func rebuildAggregates(ctx context.Context, conn *sql.Conn) error {
-	for _, t := range allAggTables {
+	for _, t := range append(allAggTables, "agg_partitions") {
 		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return fmt.Errorf("aggregates: clear %s: %w", t, err)
 		}
@@ -193,7 +224,7 @@ func scopeReviews(ctx context.Context, conn *sql.Conn, from string, args ...any)
 type aggStep struct{ name, sql string }
 
 // fillTempTables are the temporary tables a fill leaves behind it.
-var fillTempTables = []string{"agg_scope", "agg_loading", "agg_part", "agg_code", "agg_fep", "agg_pairs_i",
+var fillTempTables = []string{"agg_scope", "agg_loading", "agg_part_top", "agg_part_ids", "agg_part", "agg_code", "agg_fep", "agg_pairs_i",
 	"new_agg_totals", "new_agg_nodes", "new_agg_flows", "new_agg_recs"}
 
 // dropFillTables drops the fill's temporary tables, even when the fill failed.
@@ -203,15 +234,14 @@ func dropFillTables(ctx context.Context, conn *sql.Conn) {
 	}
 }
 
-// stagedTables are the aggregates filled through temp.new_<table>, whose
-// rows start with the partition's number (part) instead of its seven named
-// columns, then appended, named, to the table and, rolled up, to its roll-up. The pairs, by far
-// the most rows, go straight from their integer-keyed form (temp.agg_pairs_i)
-// into agg_pairs and agg_pairs_r, named on the way.
-var stagedTables = []string{"agg_totals", "agg_nodes", "agg_flows", "agg_recs"}
+// stagedTables are the aggregates counted into temp.new_<table>, shaped
+// like the table, then appended to it and, rolled up, to its roll-up. The
+// pairs, by far the most rows, are counted into temp.agg_pairs_i.
+var stagedTables = []string{"aggk_totals", "aggk_nodes", "aggk_flows", "aggk_recs"}
 
-// partitionColumns are the columns every aggregate row starts with.
-const partitionColumns = `board, region, nation, year, kind, frame_id, frame_version`
+// staged names the temporary table a staged table is counted into:
+// new_agg_nodes for aggk_nodes.
+func staged(t string) string { return "new_agg_" + strings.TrimPrefix(t, "aggk_") }
 
 // prefixed returns the columns, each with the prefix, comma-separated.
 func prefixed(prefix string, cols []string) string {
@@ -224,8 +254,8 @@ func prefixed(prefix string, cols []string) string {
 
 // fillSteps lists the statements of a fill, once temp.agg_scope holds the
 // reviews to count: the shared preparation, the statements counting them
-// into integer-keyed temporary tables, then those storing the counts, named,
-// in each aggregate and its roll-up.
+// into temporary tables, then those storing the counts in each aggregate
+// and its roll-up.
 func fillSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
 	store, err := storeSteps(ctx, conn)
 	if err != nil {
@@ -238,8 +268,8 @@ func fillSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
 
 // countSteps are the statements counting the reviews of temp.agg_scope,
 // once prepareStatements have run, into temp.new_<table> for the staged
-// tables and temp.agg_pairs_i for the pairs, keyed by partition number:
-// creating those tables empty, then countStatements.
+// tables and temp.agg_pairs_i for the pairs: creating those tables empty,
+// then countStatements.
 func countSteps() []aggStep {
 	return append(countTableSteps(), countStatements()...)
 }
@@ -248,11 +278,9 @@ func countSteps() []aggStep {
 func countTableSteps() []aggStep {
 	var steps []aggStep
 	for _, t := range stagedTables {
-		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE new_` + t +
-			` AS SELECT 0::INTEGER AS part, * EXCLUDE (` + partitionColumns + `) FROM ` + t + ` LIMIT 0`})
+		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE ` + staged(t) + ` AS FROM ` + t + ` LIMIT 0`})
 	}
-	return append(steps, aggStep{"prepare pairs", `CREATE OR REPLACE TEMP TABLE agg_pairs_i
-		(part INTEGER, within VARCHAR, depth INTEGER, a INTEGER, b INTEGER, reviews BIGINT, episodes BIGINT)`})
+	return append(steps, aggStep{"prepare pairs", `CREATE OR REPLACE TEMP TABLE agg_pairs_i AS FROM aggk_pairs LIMIT 0`})
 }
 
 // countStatements add the counts of the reviews of temp.agg_scope to the
@@ -261,55 +289,78 @@ func countStatements() []aggStep {
 	return append(append([]aggStep{}, fillStatements...), pairsStatement)
 }
 
-// storeSteps are the statements storing what countSteps counted, named by
-// temp.agg_part and temp.agg_code, in each aggregate and its roll-up.
+// storeSteps are the statements storing what countSteps counted in each
+// aggregate and its roll-up, once the partitions counted for the first
+// time are registered.
 func storeSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
-	var steps []aggStep
+	steps := []aggStep{registerPartitionsStatement}
 	for _, t := range stagedTables {
-		cols, err := tableColumns(ctx, conn, t)
-		if err != nil {
-			return nil, err
-		}
-		nk := aggKeyColumns[t]
-		if nk < 7 || nk >= len(cols) || strings.Join(cols[:7], ", ") != partitionColumns {
-			return nil, fmt.Errorf("aggregates: %s does not start with the partition columns and end with sums", t)
-		}
-		// Named in partition order, which is the order compaction leaves,
-		// so a load into empty tables needs no compaction at all.
-		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version, ` +
-			prefixed("x.", cols[7:]) + ` FROM temp.new_` + t + ` x JOIN temp.agg_part p USING (part) ORDER BY x.part`})
+		// In partition order, which is place order for the partitions a
+		// load numbers, so a load into empty tables needs no compaction.
+		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT * FROM temp.` + staged(t) + ` ORDER BY part`})
 		if !slices.Contains(rolledTables, t) {
 			continue
 		}
-		sums := make([]string, 0, len(cols)-nk)
-		for _, c := range cols[nk:] {
-			sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c, c))
+		q, err := rollupSQL(ctx, conn, t, `temp.`+staged(t), `(SELECT part, rpart AS rollup FROM temp.agg_part)`, "1")
+		if err != nil {
+			return nil, err
 		}
-		keys := prefixed("x.", cols[7:nk])
-		steps = append(steps, aggStep{"roll up " + t, `INSERT INTO ` + t + `_r
-SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version, ` + prefixed("r.", cols[7:]) + `
-FROM (SELECT p.rpart, ` + keys + `, ` + strings.Join(sums, ", ") + `
-      FROM temp.new_` + t + ` x JOIN temp.agg_part p USING (part) GROUP BY p.rpart, ` + keys + `) r
-JOIN (SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part) p USING (rpart)
-ORDER BY r.rpart`})
+		steps = append(steps, aggStep{"roll up " + t, q})
 	}
 	return append(steps, pairsStoreStatements...), nil
 }
 
-// prepareStatements build what the fill statements share, keyed by small
-// integers so that grouping stays cheap: temp.agg_part numbers the
-// partitions in scope (part) and their regional roll-ups (rpart);
-// temp.agg_code numbers the frames' nodes in code order, so cid order is
-// code order within a frame; temp.agg_fep holds each episode's factor codes
-// with every ancestor, once each, with what the node counts need.
-var prepareStatements = []aggStep{partitionsStatement, scopePartitionsStatement, codesStatement, episodeCodesStatement}
+// prepareStatements build what the fill statements share, keyed by
+// integers so that grouping stays cheap: temp.agg_part gives the partitions
+// in scope their numbers (part) and their regional roll-ups' (rpart);
+// temp.agg_code holds the frames' codes with their numbers (cid), in code
+// order within a frame; temp.agg_fep holds each episode's factor codes with
+// every ancestor, once each, with what the node counts need.
+var prepareStatements = []aggStep{partitionTopStatement, partitionsStatement, boardPartitionsStatement,
+	scopePartitionsStatement, codesStatement, episodeCodesStatement}
 
+// partitionTopStatement notes the highest partition number in use, and how
+// many there are, so that a count made before its transaction can check
+// that nobody has numbered partitions since (partitionsUnchanged).
+var partitionTopStatement = aggStep{"partition numbers", `
+CREATE OR REPLACE TEMP TABLE agg_part_top AS
+SELECT coalesce(max(part), 0) AS top, count(*) AS n FROM agg_partitions`}
+
+// partitionsStatement lists every partition the reviews in scope count in,
+// and their roll-ups (board and kind ”), with their numbers: those already
+// registered keep theirs, and new ones are numbered after the highest, in
+// place order (fresh, registered by registerPartitionsStatement).
 var partitionsStatement = aggStep{"partitions", `
+CREATE OR REPLACE TEMP TABLE agg_part_ids AS
+WITH needed AS (
+	SELECT DISTINCT board, region, nation, year, kind, frame_id, frame_version FROM temp.agg_scope
+	UNION
+	SELECT DISTINCT '', region, nation, year, '', frame_id, frame_version FROM temp.agg_scope
+), found AS (
+	SELECT n.*, k.part FROM needed n
+	LEFT JOIN agg_partitions k USING (board, region, nation, year, kind, frame_id, frame_version)
+)
+SELECT coalesce(part, (SELECT top FROM temp.agg_part_top)
+           + row_number() OVER (PARTITION BY part IS NULL ORDER BY frame_id, frame_version, nation, region, board, year, kind))::INTEGER AS part,
+       part IS NULL AS fresh, board, region, nation, year, kind, frame_id, frame_version
+FROM found`}
+
+// boardPartitionsStatement keeps the board partitions in scope, each with
+// its roll-up's number.
+var boardPartitionsStatement = aggStep{"board partitions", `
 CREATE OR REPLACE TEMP TABLE agg_part AS
-SELECT (row_number() OVER (ORDER BY frame_id, frame_version, nation, region, board, year, kind))::INTEGER AS part,
-       (dense_rank() OVER (ORDER BY frame_id, frame_version, nation, region, year))::INTEGER AS rpart,
-       board, region, nation, year, kind, frame_id, frame_version
-FROM (SELECT DISTINCT board, region, nation, year, kind, frame_id, frame_version FROM temp.agg_scope)`}
+SELECT b.part, r.part AS rpart, b.fresh, b.board, b.region, b.nation, b.year, b.kind, b.frame_id, b.frame_version
+FROM temp.agg_part_ids b JOIN temp.agg_part_ids r
+     ON r.board = '' AND r.kind = '' AND r.region = b.region AND r.nation = b.nation AND r.year = b.year
+        AND r.frame_id = b.frame_id AND r.frame_version = b.frame_version
+WHERE b.board <> ''`}
+
+// registerPartitionsStatement stores the partitions counted for the first time.
+var registerPartitionsStatement = aggStep{"register partitions", `
+INSERT INTO agg_partitions
+SELECT i.part, b.rpart, i.board, i.region, i.nation, i.year, i.kind, i.frame_id, i.frame_version
+FROM temp.agg_part_ids i LEFT JOIN temp.agg_part b USING (part)
+WHERE i.fresh ORDER BY i.part`}
 
 var scopePartitionsStatement = aggStep{"scope partitions", `
 CREATE OR REPLACE TEMP TABLE agg_scope AS
@@ -318,9 +369,8 @@ JOIN temp.agg_part p USING (board, region, nation, year, kind, frame_id, frame_v
 
 var codesStatement = aggStep{"codes", `
 CREATE OR REPLACE TEMP TABLE agg_code AS
-SELECT (row_number() OVER (ORDER BY frame_id, frame_version, tree, code))::INTEGER AS cid,
-       frame_id, frame_version, tree, code, depth
-FROM frame_nodes SEMI JOIN (SELECT DISTINCT frame_id, frame_version FROM temp.agg_part) USING (frame_id, frame_version)`}
+SELECT cid, frame_id, frame_version, tree, code, depth
+FROM agg_codes SEMI JOIN (SELECT DISTINCT frame_id, frame_version FROM temp.agg_part) USING (frame_id, frame_version)`}
 
 var episodeCodesStatement = aggStep{"episode factor codes", `
 CREATE OR REPLACE TEMP TABLE agg_fep AS
@@ -343,7 +393,7 @@ FROM coded x JOIN closure c ON c.frame_id = x.frame_id AND c.frame_version = x.f
 GROUP BY x.review_key, x.episode_no, c.cid`}
 
 // partitionKey is the column every staged row starts with: the partition's
-// number in temp.agg_part, named only when the row is stored.
+// number, from temp.agg_part.
 const partitionKey = `part`
 
 var fillStatements = []aggStep{
@@ -537,11 +587,6 @@ func keyedScope(keys []int64, status string) (string, []any) {
 		  AND r.review_key IN (SELECT unnest(?::BIGINT[]))`, lo, hi), []any{status, keys}
 }
 
-// aggKeyColumns is how many leading columns of each aggregate table identify
-// a row; the rest are sums.
-var aggKeyColumns = map[string]int{"agg_totals": 7, "agg_nodes": 9, "agg_pairs": 11, "agg_flows": 10, "agg_recs": 10,
-	"agg_nodes_r": 9, "agg_pairs_r": 11, "agg_flows_r": 10, "agg_recs_r": 10}
-
 // aggRows counts the rows of every aggregate table.
 func aggRows(ctx context.Context, conn *sql.Conn) (int64, error) {
 	var n int64
@@ -557,53 +602,59 @@ func aggRows(ctx context.Context, conn *sql.Conn) (int64, error) {
 
 // compactAggregates folds rows with the same key into one and sorts each
 // table by collection, so reads stay fast after many incremental additions.
+// It numbers the partitions afresh in place order on the way, so that a
+// partition first counted after a load sits with its region again.
 func compactAggregates(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE agg_renumber AS
+		SELECT part AS old, (row_number() OVER (ORDER BY frame_id, frame_version, nation, region, board, year, kind))::INTEGER AS part
+		FROM agg_partitions`); err != nil {
+		return fmt.Errorf("aggregates: number partitions: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_renumber`)
 	for _, t := range allAggTables {
-		rows, err := conn.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
-			WHERE table_name = ? ORDER BY ordinal_position`, t)
+		keys, vals, err := aggColumns(ctx, conn, t)
 		if err != nil {
-			return fmt.Errorf("aggregates: columns of %s: %w", t, err)
+			return err
 		}
-		var cols []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
-			cols = append(cols, c)
+		group := "n.part"
+		if len(keys) > 0 {
+			group += ", " + prefixed("x.", keys)
 		}
-		rows.Close()
-		nk := aggKeyColumns[t]
-		if nk == 0 || nk >= len(cols) {
-			return fmt.Errorf("aggregates: %s has %d columns, expected more than %d key columns", t, len(cols), nk)
+		sums := make([]string, len(vals))
+		for i, c := range vals {
+			sums[i] = fmt.Sprintf("sum(x.%s) AS %s", c, c)
 		}
-		keys := strings.Join(cols[:nk], ", ")
-		sums := make([]string, 0, len(cols)-nk)
-		for _, c := range cols[nk:] {
-			sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c, c))
+		if err := replaceRows(ctx, conn, t, `SELECT `+group+`, `+strings.Join(sums, ", ")+` FROM `+t+
+			` x JOIN temp.agg_renumber n ON n.old = x.part GROUP BY `+group+` ORDER BY `+compactOrder(t)); err != nil {
+			return err
 		}
-		stmts := []string{
-			`CREATE OR REPLACE TEMP TABLE agg_compact AS SELECT ` + keys + `, ` + strings.Join(sums, ", ") +
-				` FROM ` + t + ` GROUP BY ` + keys + ` ORDER BY ` + compactOrder(t),
-			`DELETE FROM ` + t,
-			`INSERT INTO ` + t + ` SELECT * FROM temp.agg_compact`,
-			`DROP TABLE temp.agg_compact`,
-		}
-		for _, q := range stmts {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("aggregates: compact %s: %w", t, err)
-			}
+	}
+	return replaceRows(ctx, conn, "agg_partitions", `
+		SELECT n.part, r.part AS rollup, p.* EXCLUDE (part, rollup)
+		FROM agg_partitions p JOIN temp.agg_renumber n ON n.old = p.part
+		LEFT JOIN temp.agg_renumber r ON r.old = p.rollup
+		ORDER BY n.part`)
+}
+
+// replaceRows replaces every row of table t by those query selects.
+func replaceRows(ctx context.Context, conn *sql.Conn, t, query string) error {
+	for _, q := range []string{
+		`CREATE OR REPLACE TEMP TABLE agg_compact AS ` + query,
+		`DELETE FROM ` + t,
+		`INSERT INTO ` + t + ` SELECT * FROM temp.agg_compact`,
+		`DROP TABLE temp.agg_compact`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("aggregates: compact %s: %w", t, err)
 		}
 	}
 	return nil
 }
 
 // pairsStatement counts the factor pairs within an episode, at every depth,
-// and within a review at depths 1 and 2, with integer keys, into
-// temp.agg_pairs_i; pairsStoreStatements name them as they store them in
-// agg_pairs and agg_pairs_r. The roll-up keeps each pair once too (a < b,
-// cid order being code order).
+// and within a review at depths 1 and 2, into temp.agg_pairs_i, each pair
+// once (a < b, cid order being code order); pairsStoreStatements store them
+// in aggk_pairs and its roll-up.
 var pairsStatement = aggStep{"pairs", `
 INSERT INTO temp.agg_pairs_i
 WITH ep_pairs AS (
@@ -622,25 +673,11 @@ FROM rv_codes x JOIN rv_codes y ON x.review_key = y.review_key AND x.depth = y.d
 GROUP BY x.part, x.depth, x.cid, y.cid`}
 
 var pairsStoreStatements = []aggStep{
-	{"add agg_pairs", `
-INSERT INTO agg_pairs
-SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version,
-       x.within, x.depth, ca.code, cb.code, x.reviews, x.episodes
+	{"add aggk_pairs", `INSERT INTO aggk_pairs SELECT * FROM temp.agg_pairs_i ORDER BY part`},
+	{"roll up aggk_pairs", `
+INSERT INTO aggk_pairs_r
+SELECT p.rpart, x.within, x.depth, x.a, x.b, sum(x.reviews), sum(x.episodes)
 FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
-JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
-ORDER BY x.part`},
-	{"roll up agg_pairs", `
-INSERT INTO agg_pairs_r
-WITH rolled AS (
-	SELECT p.rpart, x.within, x.depth, x.a, x.b, sum(x.reviews) AS reviews, sum(x.episodes) AS episodes
-	FROM temp.agg_pairs_i x JOIN temp.agg_part p USING (part)
-	GROUP BY p.rpart, x.within, x.depth, x.a, x.b
-), rparts AS (
-	SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part
-)
-SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version,
-       x.within, x.depth, ca.code AS a, cb.code AS b, x.reviews, x.episodes
-FROM rolled x JOIN rparts p USING (rpart)
-JOIN temp.agg_code ca ON ca.cid = x.a JOIN temp.agg_code cb ON cb.cid = x.b
-ORDER BY x.within, x.depth, x.a`},
+GROUP BY p.rpart, x.within, x.depth, x.a, x.b
+ORDER BY x.within, x.depth, x.a, x.b, p.rpart`},
 }

@@ -151,7 +151,7 @@ func countLoading(ctx context.Context, conn *sql.Conn) (int, error) {
 	if err := scopeReviews(ctx, conn, `FROM reviews r WHERE r.status = 'loading'`); err != nil {
 		return 0, err
 	}
-	steps := []aggStep{partitionsStatement, scopePartitionsStatement, codesStatement,
+	steps := []aggStep{partitionTopStatement, partitionsStatement, boardPartitionsStatement, scopePartitionsStatement, codesStatement,
 		{"loading reviews", `CREATE OR REPLACE TEMP TABLE agg_loading AS SELECT * FROM temp.agg_scope`}}
 	if err := runSteps(ctx, conn, fixedSteps(append(steps, countTableSteps()...))); err != nil {
 		return 0, err
@@ -173,7 +173,8 @@ func countLoading(ctx context.Context, conn *sql.Conn) (int, error) {
 }
 
 // loadingUnchanged says whether the reviews loading now are those
-// countLoading counted (temp.agg_loading).
+// countLoading counted (temp.agg_loading), and the partitions numbered are
+// those it saw, so the numbers it gave new partitions are still free.
 func loadingUnchanged(ctx context.Context, conn *sql.Conn) (bool, error) {
 	var differ int
 	if err := conn.QueryRowContext(ctx, `
@@ -182,7 +183,12 @@ func loadingUnchanged(ctx context.Context, conn *sql.Conn) (bool, error) {
 		WHERE r.review_key IS NULL OR s.review_key IS NULL`).Scan(&differ); err != nil {
 		return false, fmt.Errorf("finish loading: check reviews: %w", err)
 	}
-	return differ == 0, nil
+	var same bool
+	if err := conn.QueryRowContext(ctx, `
+		SELECT (SELECT (coalesce(max(part), 0), count(*)) FROM agg_partitions) = (SELECT (top, n) FROM temp.agg_part_top)`).Scan(&same); err != nil {
+		return false, fmt.Errorf("finish loading: check partitions: %w", err)
+	}
+	return differ == 0 && same, nil
 }
 
 // fillLoading counts the loading reviews a few regions at a time inside the

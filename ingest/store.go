@@ -200,7 +200,14 @@ func registerFrame(ctx context.Context, conn *sql.Conn, f *schemas.Frame, body [
 			}
 		}
 	}
-	return nil
+	// The aggregates name the frame's codes by number, given here once and
+	// for all in code order, so the numbers of two of its codes compare as
+	// the codes do.
+	_, err = conn.ExecContext(ctx, `INSERT INTO agg_codes
+		SELECT (SELECT coalesce(max(cid), 0) FROM agg_codes) + row_number() OVER (ORDER BY tree, code),
+		       frame_id, frame_version, tree, code, depth
+		FROM frame_nodes WHERE frame_id = ? AND frame_version = ?`, f.ID, f.Version)
+	return err
 }
 
 // LoadFrames returns every frame registered in the store, built-in ones included.

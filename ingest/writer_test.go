@@ -226,18 +226,19 @@ func TestMigrateIsIdempotent(t *testing.T) {
 // step existed gets that step on the next start.
 func TestMigrateAppliesLateLowerSteps(t *testing.T) {
 	db := mustStore(t)
-	// Pretend the newest step below the last that creates an aggregate
-	// table arrived after the last one was applied.
+	// Pretend the newest step below the last that creates a table arrived
+	// after the last one was applied. (TestMigrateFillsNewAggregates covers
+	// a late step that reshapes the aggregates.)
 	ms := schemas.Migrations()
 	var late schemas.Migration
 	for i := len(ms) - 2; i > 0; i-- {
-		if strings.Contains(ms[i].SQL, "CREATE TABLE agg_") {
+		if strings.Contains(ms[i].SQL, "CREATE TABLE ") {
 			late = ms[i]
 			break
 		}
 	}
 	if late.Version == 0 {
-		t.Fatal("no migration below the last creates an aggregate table; the test needs one")
+		t.Fatal("no migration below the last creates a table; the test needs one")
 	}
 	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), mustExample(t, "M-1"), mustExample(t, "M-2"))
 	if _, err := db.Exec(`DELETE FROM schema_version WHERE version = ?`, late.Version); err != nil {
@@ -271,11 +272,6 @@ func TestMigrateAppliesLateLowerSteps(t *testing.T) {
 	for _, n := range tables {
 		if got := count(t, db, `SELECT count(*) FROM duckdb_tables() WHERE table_name = ?`, n); got != 1 {
 			t.Errorf("table %s from %s was not re-created", n, late.Name)
-			continue
-		}
-		// Aggregate tables that arrive late are filled from the reviews already stored.
-		if strings.HasPrefix(n, "agg_") && count(t, db, `SELECT count(*) FROM `+n) == 0 {
-			t.Errorf("aggregate table %s from %s is empty although the store holds reviews", n, late.Name)
 		}
 	}
 	if got := count(t, db, `SELECT count(*) FROM schema_version WHERE version = ?`, late.Version); got != 1 {
@@ -283,37 +279,52 @@ func TestMigrateAppliesLateLowerSteps(t *testing.T) {
 	}
 }
 
-// TestMigrateFillsNewAggregates: when a step that creates aggregate tables
-// is applied to a store that already holds reviews, the tables are filled.
+// TestMigrateFillsNewAggregates: when a step that reshapes the aggregate
+// tables is applied to a store that already holds reviews, they are filled
+// again. The store is taken back to schema version 13, whose aggregates
+// named every partition and code, empty, and upgraded.
 func TestMigrateFillsNewAggregates(t *testing.T) {
 	db := mustStore(t)
 	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), mustExample(t, "A-1"), mustExample(t, "A-2"))
 	var step schemas.Migration
+	old := map[int]string{}
 	for _, m := range schemas.Migrations() {
-		if strings.Contains(m.Name, "_aggregates") {
+		if strings.Contains(m.Name, "_aggregates_by_number") {
 			step = m
 		}
+		old[m.Version] = m.SQL
 	}
 	if step.Version == 0 {
-		t.Fatal("no aggregates migration found")
+		t.Fatal("no migration storing the aggregates by number found")
 	}
 	want := count(t, db, `SELECT sum(reviews) FROM agg_totals`)
 	if want != 2 {
 		t.Fatalf("aggregates before the test count %d reviews, want 2", want)
 	}
-	// Make the store look as if it predates the aggregates step.
-	for _, q := range []string{
-		`DELETE FROM schema_version WHERE version = ` + fmt.Sprint(step.Version),
-		`DROP TABLE agg_totals`, `DROP TABLE agg_nodes`, `DROP TABLE agg_pairs`, `DROP TABLE agg_flows`, `DROP TABLE agg_recs`,
-	} {
+	steps := []string{`DELETE FROM schema_version WHERE version = ` + fmt.Sprint(step.Version)}
+	for _, n := range []string{"totals", "nodes", "pairs", "flows", "recs", "nodes_r", "pairs_r", "flows_r", "recs_r"} {
+		steps = append(steps, `DROP VIEW agg_`+n)
+	}
+	for _, n := range []string{"totals", "nodes", "pairs", "flows", "recs", "nodes_r", "pairs_r", "flows_r", "recs_r"} {
+		steps = append(steps, `DROP TABLE aggk_`+n)
+	}
+	// Version 13's aggregate tables: those of steps 2 and 4.
+	steps = append(steps, `DROP TABLE agg_partitions`, `DROP TABLE agg_codes`, old[2], old[4])
+	for _, q := range steps {
 		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+			t.Fatalf("%.60s: %v", q, err)
 		}
+	}
+	if got := count(t, db, `SELECT count(*) FROM agg_totals`); got != 0 {
+		t.Fatalf("version 13's agg_totals holds %d rows before the upgrade, want none", got)
 	}
 	if err := ingest.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(t, db, `SELECT coalesce(sum(reviews), 0) FROM agg_totals`); got != want {
 		t.Fatalf("after the upgrade the aggregates count %d reviews, want %d", got, want)
+	}
+	if got := count(t, db, `SELECT count(*) FROM agg_codes WHERE frame_id = 'scie-lt'`); got != 128 {
+		t.Fatalf("after the upgrade agg_codes numbers %d codes of the default frame, want 128", got)
 	}
 }
