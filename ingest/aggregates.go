@@ -15,47 +15,79 @@ import (
 // never patched by hand, so a refresh is correct whatever happened to the
 // partition before.
 //
-// Each is stored keyed by number (schemas/ddl/0014_aggregates_by_number.sql):
-// aggk_<name> rows start with their partition's number in agg_partitions, and
-// the pairs name their factors by agg_codes number. Analytics reads them
-// through the views agg_<name>, which name them.
+// Most aggregate rows carry their partition's names: board, region,
+// nation, year, kind, frame_id and frame_version (partitionColumns). The
+// factor pairs, by far the most rows, are stored keyed by number
+// (schemas/ddl/0014_pairs_by_number.sql): aggk_pairs rows start with their
+// partition's number in agg_partitions and name their factors by agg_codes
+// number, and analytics reads them through the views agg_pairs and
+// agg_pairs_r, which name them.
 
 // aggTables are the tables refreshAggregates owns, in the order they are filled.
-var aggTables = []string{"aggk_totals", "aggk_nodes", "aggk_pairs", "aggk_flows", "aggk_recs"}
+var aggTables = []string{"agg_totals", "agg_nodes", "aggk_pairs", "agg_flows", "agg_recs"}
 
 // rolledTables have a regional roll-up, <table>_r: the same columns, summed
-// over the boards and kinds of a region and year into the partition that
-// agg_partitions.rollup names.
-var rolledTables = []string{"aggk_nodes", "aggk_pairs", "aggk_flows", "aggk_recs"}
+// over the boards and kinds of a region and year (board and kind ” in a
+// named roll-up; the partition agg_partitions.rollup names in a numbered one).
+var rolledTables = []string{"agg_nodes", "aggk_pairs", "agg_flows", "agg_recs"}
 
 // allAggTables is every table compaction folds: the aggregates and their roll-ups.
-var allAggTables = []string{"aggk_totals", "aggk_nodes", "aggk_pairs", "aggk_flows", "aggk_recs",
-	"aggk_nodes_r", "aggk_pairs_r", "aggk_flows_r", "aggk_recs_r"}
+var allAggTables = []string{"agg_totals", "agg_nodes", "aggk_pairs", "agg_flows", "agg_recs",
+	"agg_nodes_r", "aggk_pairs_r", "agg_flows_r", "agg_recs_r"}
 
 // aggKeyColumns is how many leading columns of each aggregate table identify
-// a row, part first; the rest are sums.
-var aggKeyColumns = map[string]int{"aggk_totals": 1, "aggk_nodes": 3, "aggk_pairs": 5, "aggk_flows": 4, "aggk_recs": 4,
-	"aggk_nodes_r": 3, "aggk_pairs_r": 5, "aggk_flows_r": 4, "aggk_recs_r": 4}
+// a row: the partition's names or number, then the table's own keys; the
+// rest are sums.
+var aggKeyColumns = map[string]int{"agg_totals": 7, "agg_nodes": 9, "aggk_pairs": 5, "agg_flows": 10, "agg_recs": 10,
+	"agg_nodes_r": 9, "aggk_pairs_r": 5, "agg_flows_r": 10, "agg_recs_r": 10}
 
-// aggColumns returns a stored aggregate table's key columns after part, and
-// its sums.
+// partitionColumns are the columns every named aggregate row starts with.
+const partitionColumns = `board, region, nation, year, kind, frame_id, frame_version`
+
+// numbered says whether an aggregate table is keyed by partition number.
+func numbered(t string) bool { return strings.HasPrefix(t, "aggk_") }
+
+// aggColumns returns an aggregate table's key columns after its partition's
+// names or number, and its sums.
 func aggColumns(ctx context.Context, conn *sql.Conn, t string) (keys, sums []string, err error) {
 	cols, err := tableColumns(ctx, conn, t)
 	if err != nil {
 		return nil, nil, err
 	}
-	nk := aggKeyColumns[t]
-	if nk == 0 || nk >= len(cols) || cols[0] != "part" {
-		return nil, nil, fmt.Errorf("aggregates: %s has columns %v, expected part, %d key columns and sums", t, cols, nk-1)
+	lead := 7
+	if numbered(t) {
+		lead = 1
 	}
-	return cols[1:nk], cols[nk:], nil
+	nk := aggKeyColumns[t]
+	if nk < lead || nk >= len(cols) || numbered(t) && cols[0] != "part" ||
+		!numbered(t) && strings.Join(cols[:lead], ", ") != partitionColumns {
+		return nil, nil, fmt.Errorf("aggregates: %s has columns %v; expected its partition, %d key columns and sums", t, cols, nk-lead)
+	}
+	return cols[lead:nk], cols[nk:], nil
 }
 
-// rollupSQL returns the statement adding to t's roll-up the rows of src (a
-// table shaped like t, joined to from, which gives each part its roll-up
-// partition as rollup), summed and multiplied by sign (1 to add, -1 to
-// subtract).
-func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, from, sign string) (string, error) {
+// namedRollupSQL returns the statement adding the roll-up of the rows of
+// src (t or a table shaped like it, restricted by where) to the named table
+// t's roll-up, multiplied by sign (1 to add, -1 to subtract).
+func namedRollupSQL(ctx context.Context, conn *sql.Conn, t, src, where, sign string) (string, error) {
+	keys, vals, err := aggColumns(ctx, conn, t)
+	if err != nil {
+		return "", err
+	}
+	sel := append([]string{"'' AS board", "region", "nation", "year", "'' AS kind", "frame_id", "frame_version"}, keys...)
+	group := append([]string{"region", "nation", "year", "frame_id", "frame_version"}, keys...)
+	for _, c := range vals {
+		sel = append(sel, fmt.Sprintf("%s * sum(%s) AS %s", sign, c, c))
+	}
+	return `INSERT INTO ` + t + `_r SELECT ` + strings.Join(sel, ", ") + ` FROM ` + src + ` AS x ` + where +
+		` GROUP BY ` + strings.Join(group, ", ") + ` ORDER BY ` + compactOrder(t+"_r"), nil
+}
+
+// numberedRollupSQL returns the statement adding to the numbered table t's
+// roll-up the rows of src (a table shaped like t, joined to from, which
+// gives each part its roll-up's number as rollup), summed and multiplied by
+// sign.
+func numberedRollupSQL(ctx context.Context, conn *sql.Conn, t, src, from, sign string) (string, error) {
 	keys, vals, err := aggColumns(ctx, conn, t)
 	if err != nil {
 		return "", err
@@ -64,22 +96,23 @@ func rollupSQL(ctx context.Context, conn *sql.Conn, t, src, from, sign string) (
 	for i, c := range vals {
 		sums[i] = fmt.Sprintf("%s * sum(x.%s) AS %s", sign, c, c)
 	}
-	group := "p.rollup"
-	if len(keys) > 0 {
-		group += ", " + prefixed("x.", keys)
-	}
+	group := "p.rollup, " + prefixed("x.", keys)
 	return `INSERT INTO ` + t + `_r SELECT ` + group + `, ` + strings.Join(sums, ", ") +
 		` FROM ` + src + ` x JOIN ` + from + ` p USING (part) GROUP BY ` + group + ` ORDER BY ` + group, nil
 }
 
-// compactOrder is the order each table is left in by compaction: by
-// partition for most, which is place order, so reads of a region's boards
-// skip the rest; the pairs roll-up by factor, so reads of one factor's pairs do.
+// compactOrder is the order each table is left in by compaction: by place
+// for most, so reads of a region's boards skip the rest (partition numbers
+// are in place order after compaction); the pairs roll-up by factor, so
+// reads of one factor's pairs do.
 func compactOrder(t string) string {
-	if t == "aggk_pairs_r" {
+	switch t {
+	case "aggk_pairs_r":
 		return "within, depth, a, b, part"
+	case "aggk_pairs":
+		return "part"
 	}
-	return "part"
+	return "frame_id, frame_version, nation, region, board, year, kind"
 }
 
 // tableColumns lists a table's columns in order.
@@ -130,7 +163,10 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_refresh`)
 	// Take the partitions' old rows out of the roll-ups before deleting them.
 	for _, t := range rolledTables {
-		q, err := rollupSQL(ctx, conn, t, t, `temp.agg_refresh`, "-1")
+		q, err := namedRollupSQL(ctx, conn, t, t, `SEMI JOIN agg_parts p ON x.board = p.board AND x.year = p.year AND x.kind = p.kind`, "-1")
+		if numbered(t) {
+			q, err = numberedRollupSQL(ctx, conn, t, t, `temp.agg_refresh`, "-1")
+		}
 		if err != nil {
 			return err
 		}
@@ -139,7 +175,11 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 		}
 	}
 	for _, t := range aggTables {
-		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE part IN (SELECT part FROM temp.agg_refresh)`); err != nil {
+		q := `DELETE FROM ` + t + ` AS x USING agg_parts p WHERE x.board = p.board AND x.year = p.year AND x.kind = p.kind`
+		if numbered(t) {
+			q = `DELETE FROM ` + t + ` WHERE part IN (SELECT part FROM temp.agg_refresh)`
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("aggregates: clear %s: %w", t, err)
 		}
 	}
@@ -234,14 +274,11 @@ func dropFillTables(ctx context.Context, conn *sql.Conn) {
 	}
 }
 
-// stagedTables are the aggregates counted into temp.new_<table>, shaped
-// like the table, then appended to it and, rolled up, to its roll-up. The
-// pairs, by far the most rows, are counted into temp.agg_pairs_i.
-var stagedTables = []string{"aggk_totals", "aggk_nodes", "aggk_flows", "aggk_recs"}
-
-// staged names the temporary table a staged table is counted into:
-// new_agg_nodes for aggk_nodes.
-func staged(t string) string { return "new_agg_" + strings.TrimPrefix(t, "aggk_") }
+// stagedTables are the named aggregates, counted into temp.new_<table>,
+// whose rows start with the partition's number (part) instead of its seven
+// names, then appended, named, to the table and, rolled up, to its roll-up.
+// The pairs are counted into temp.agg_pairs_i, shaped like aggk_pairs.
+var stagedTables = []string{"agg_totals", "agg_nodes", "agg_flows", "agg_recs"}
 
 // prefixed returns the columns, each with the prefix, comma-separated.
 func prefixed(prefix string, cols []string) string {
@@ -278,7 +315,8 @@ func countSteps() []aggStep {
 func countTableSteps() []aggStep {
 	var steps []aggStep
 	for _, t := range stagedTables {
-		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE ` + staged(t) + ` AS FROM ` + t + ` LIMIT 0`})
+		steps = append(steps, aggStep{"prepare " + t, `CREATE OR REPLACE TEMP TABLE new_` + t +
+			` AS SELECT 0::INTEGER AS part, * EXCLUDE (` + partitionColumns + `) FROM ` + t + ` LIMIT 0`})
 	}
 	return append(steps, aggStep{"prepare pairs", `CREATE OR REPLACE TEMP TABLE agg_pairs_i AS FROM aggk_pairs LIMIT 0`})
 }
@@ -291,21 +329,32 @@ func countStatements() []aggStep {
 
 // storeSteps are the statements storing what countSteps counted in each
 // aggregate and its roll-up, once the partitions counted for the first
-// time are registered.
+// time are registered: the named ones named by temp.agg_part.
 func storeSteps(ctx context.Context, conn *sql.Conn) ([]aggStep, error) {
 	steps := []aggStep{registerPartitionsStatement}
 	for _, t := range stagedTables {
-		// In partition order, which is place order for the partitions a
-		// load numbers, so a load into empty tables needs no compaction.
-		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT * FROM temp.` + staged(t) + ` ORDER BY part`})
-		if !slices.Contains(rolledTables, t) {
-			continue
-		}
-		q, err := rollupSQL(ctx, conn, t, `temp.`+staged(t), `(SELECT part, rpart AS rollup FROM temp.agg_part)`, "1")
+		keys, vals, err := aggColumns(ctx, conn, t)
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, aggStep{"roll up " + t, q})
+		// Named in partition order, which is place order for the
+		// partitions a load numbers, so a load into empty tables needs no
+		// compaction at all.
+		steps = append(steps, aggStep{"add " + t, `INSERT INTO ` + t + ` SELECT p.board, p.region, p.nation, p.year, p.kind, p.frame_id, p.frame_version, ` +
+			prefixed("x.", append(slices.Clone(keys), vals...)) + ` FROM temp.new_` + t + ` x JOIN temp.agg_part p USING (part) ORDER BY x.part`})
+		if !slices.Contains(rolledTables, t) {
+			continue
+		}
+		sums := make([]string, len(vals))
+		for i, c := range vals {
+			sums[i] = fmt.Sprintf("sum(%s) AS %s", c, c)
+		}
+		steps = append(steps, aggStep{"roll up " + t, `INSERT INTO ` + t + `_r
+SELECT '' AS board, p.region, p.nation, p.year, '' AS kind, p.frame_id, p.frame_version, ` + prefixed("r.", append(slices.Clone(keys), vals...)) + `
+FROM (SELECT p.rpart, ` + prefixed("x.", keys) + `, ` + strings.Join(sums, ", ") + `
+      FROM temp.new_` + t + ` x JOIN temp.agg_part p USING (part) GROUP BY p.rpart, ` + prefixed("x.", keys) + `) r
+JOIN (SELECT DISTINCT rpart, region, nation, year, frame_id, frame_version FROM temp.agg_part) p USING (rpart)
+ORDER BY r.rpart`})
 	}
 	return append(steps, pairsStoreStatements...), nil
 }
@@ -616,16 +665,18 @@ func compactAggregates(ctx context.Context, conn *sql.Conn) error {
 		if err != nil {
 			return err
 		}
-		group := "n.part"
-		if len(keys) > 0 {
-			group += ", " + prefixed("x.", keys)
-		}
 		sums := make([]string, len(vals))
 		for i, c := range vals {
 			sums[i] = fmt.Sprintf("sum(x.%s) AS %s", c, c)
 		}
-		if err := replaceRows(ctx, conn, t, `SELECT `+group+`, `+strings.Join(sums, ", ")+` FROM `+t+
-			` x JOIN temp.agg_renumber n ON n.old = x.part GROUP BY `+group+` ORDER BY `+compactOrder(t)); err != nil {
+		group := prefixed("x.", append(strings.Split(partitionColumns, ", "), keys...))
+		from := t + ` x`
+		if numbered(t) {
+			group = "n.part, " + prefixed("x.", keys)
+			from = t + ` x JOIN temp.agg_renumber n ON n.old = x.part`
+		}
+		if err := replaceRows(ctx, conn, t, `SELECT `+group+`, `+strings.Join(sums, ", ")+` FROM `+from+
+			` GROUP BY `+group+` ORDER BY `+compactOrder(t)); err != nil {
 			return err
 		}
 	}

@@ -279,50 +279,54 @@ func TestMigrateAppliesLateLowerSteps(t *testing.T) {
 	}
 }
 
-// TestMigrateFillsNewAggregates: when a step that reshapes the aggregate
-// tables is applied to a store that already holds reviews, they are filled
-// again. The store is taken back to schema version 13, whose aggregates
-// named every partition and code, empty, and upgraded.
+// TestMigrateFillsNewAggregates: when a step that reshapes aggregate tables
+// is applied to a store that already holds reviews, they are filled again.
+// The store is taken back to schema version 13, whose pairs named every
+// partition and code, with its aggregates emptied, and upgraded.
 func TestMigrateFillsNewAggregates(t *testing.T) {
 	db := mustStore(t)
 	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), mustExample(t, "A-1"), mustExample(t, "A-2"))
 	var step schemas.Migration
-	old := map[int]string{}
 	for _, m := range schemas.Migrations() {
-		if strings.Contains(m.Name, "_aggregates_by_number") {
+		if strings.Contains(m.Name, "_pairs_by_number") {
 			step = m
 		}
-		old[m.Version] = m.SQL
 	}
 	if step.Version == 0 {
-		t.Fatal("no migration storing the aggregates by number found")
+		t.Fatal("no migration storing the pairs by number found")
 	}
 	want := count(t, db, `SELECT sum(reviews) FROM agg_totals`)
 	if want != 2 {
 		t.Fatalf("aggregates before the test count %d reviews, want 2", want)
 	}
-	steps := []string{`DELETE FROM schema_version WHERE version = ` + fmt.Sprint(step.Version)}
-	for _, n := range []string{"totals", "nodes", "pairs", "flows", "recs", "nodes_r", "pairs_r", "flows_r", "recs_r"} {
-		steps = append(steps, `DROP VIEW agg_`+n)
+	pairs := count(t, db, `SELECT count(*) FROM agg_pairs_r`)
+	if pairs == 0 {
+		t.Fatal("the pairs roll-up is empty before the test")
 	}
-	for _, n := range []string{"totals", "nodes", "pairs", "flows", "recs", "nodes_r", "pairs_r", "flows_r", "recs_r"} {
-		steps = append(steps, `DROP TABLE aggk_`+n)
-	}
-	// Version 13's aggregate tables: those of steps 2 and 4.
-	steps = append(steps, `DROP TABLE agg_partitions`, `DROP TABLE agg_codes`, old[2], old[4])
-	for _, q := range steps {
+	// Version 13's pairs tables, as steps 2 and 4 made them.
+	for _, q := range []string{
+		`DELETE FROM schema_version WHERE version = ` + fmt.Sprint(step.Version),
+		`DROP VIEW agg_pairs`, `DROP VIEW agg_pairs_r`, `DROP TABLE aggk_pairs`, `DROP TABLE aggk_pairs_r`,
+		`DROP TABLE agg_partitions`, `DROP TABLE agg_codes`,
+		`CREATE TABLE agg_pairs (board VARCHAR NOT NULL, region VARCHAR NOT NULL, nation VARCHAR NOT NULL,
+			year INTEGER NOT NULL, kind VARCHAR NOT NULL, frame_id VARCHAR NOT NULL, frame_version VARCHAR NOT NULL,
+			within VARCHAR NOT NULL, depth INTEGER NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL,
+			reviews INTEGER NOT NULL, episodes INTEGER NOT NULL)`,
+		`CREATE TABLE agg_pairs_r AS SELECT * FROM agg_pairs LIMIT 0`,
+		`DELETE FROM agg_totals`,
+	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%.60s: %v", q, err)
 		}
-	}
-	if got := count(t, db, `SELECT count(*) FROM agg_totals`); got != 0 {
-		t.Fatalf("version 13's agg_totals holds %d rows before the upgrade, want none", got)
 	}
 	if err := ingest.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(t, db, `SELECT coalesce(sum(reviews), 0) FROM agg_totals`); got != want {
 		t.Fatalf("after the upgrade the aggregates count %d reviews, want %d", got, want)
+	}
+	if got := count(t, db, `SELECT count(*) FROM agg_pairs_r`); got != pairs {
+		t.Fatalf("after the upgrade the pairs roll-up holds %d rows, want %d", got, pairs)
 	}
 	if got := count(t, db, `SELECT count(*) FROM agg_codes WHERE frame_id = 'scie-lt'`); got != 128 {
 		t.Fatalf("after the upgrade agg_codes numbers %d codes of the default frame, want 128", got)
