@@ -370,7 +370,7 @@ var prepareStatements = []aggStep{partitionTopStatement, partitionsStatement, bo
 
 // partitionTopStatement notes the highest partition number in use, and how
 // many there are, so that a count made before its transaction can check
-// that nobody has numbered partitions since (partitionsUnchanged).
+// that nobody has numbered partitions since (loadingUnchanged).
 var partitionTopStatement = aggStep{"partition numbers", `
 CREATE OR REPLACE TEMP TABLE agg_part_top AS
 SELECT coalesce(max(part), 0) AS top, count(*) AS n FROM agg_partitions`}
@@ -398,7 +398,7 @@ FROM found`}
 // its roll-up's number.
 var boardPartitionsStatement = aggStep{"board partitions", `
 CREATE OR REPLACE TEMP TABLE agg_part AS
-SELECT b.part, r.part AS rpart, b.fresh, b.board, b.region, b.nation, b.year, b.kind, b.frame_id, b.frame_version
+SELECT b.part, r.part AS rpart, b.board, b.region, b.nation, b.year, b.kind, b.frame_id, b.frame_version
 FROM temp.agg_part_ids b JOIN temp.agg_part_ids r
      ON r.board = '' AND r.kind = '' AND r.region = b.region AND r.nation = b.nation AND r.year = b.year
         AND r.frame_id = b.frame_id AND r.frame_version = b.frame_version

@@ -325,3 +325,29 @@ func TestFinishLoadingRecountsWhatChanged(t *testing.T) {
 	}
 	checkAgainstRebuild(t, db)
 }
+
+// TestFinishLoadingNumbersPartitionsOnce: an upload counted between a bulk
+// load's count and its transaction numbers partitions of its own, so the
+// numbers the count gave new partitions may be taken; the load is counted
+// again and every partition keeps one number.
+func TestFinishLoadingNumbersPartitionsOnce(t *testing.T) {
+	ctx := context.Background()
+	db := mustStore(t)
+	all := demoExports(t, 31, 12)
+	mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db, Bulk: true}), all[:30]...)
+	defer ingest.SetAfterCount(func() {
+		mustWrite(t, ingest.NewWriter(ingest.WriterOptions{DB: db}), all[30])
+	})()
+	n, err := ingest.FinishLoading(ctx, db)
+	if err != nil || n != 30 {
+		t.Fatalf("FinishLoading counted %d (%v), want 30", n, err)
+	}
+	if got := count(t, db, `SELECT count(*) - count(DISTINCT part) FROM agg_partitions`); got != 0 {
+		t.Fatalf("%d partition numbers are given twice", got)
+	}
+	got := count(t, db, `SELECT count(*) FROM (SELECT DISTINCT board, region, nation, year, kind, frame_id, frame_version FROM agg_partitions)`)
+	if want := count(t, db, `SELECT count(*) FROM agg_partitions`); got != want {
+		t.Fatalf("agg_partitions names %d partitions in %d rows", got, want)
+	}
+	checkAgainstRebuild(t, db)
+}
