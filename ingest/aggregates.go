@@ -163,9 +163,12 @@ func refreshAggregates(ctx context.Context, conn *sql.Conn, parts []Partition) e
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.agg_refresh`)
 	// Take the partitions' old rows out of the roll-ups before deleting them.
 	for _, t := range rolledTables {
-		q, err := namedRollupSQL(ctx, conn, t, t, `SEMI JOIN agg_parts p ON x.board = p.board AND x.year = p.year AND x.kind = p.kind`, "-1")
+		var q string
+		var err error
 		if numbered(t) {
 			q, err = numberedRollupSQL(ctx, conn, t, t, `temp.agg_refresh`, "-1")
+		} else {
+			q, err = namedRollupSQL(ctx, conn, t, t, `SEMI JOIN agg_parts p ON x.board = p.board AND x.year = p.year AND x.kind = p.kind`, "-1")
 		}
 		if err != nil {
 			return err
