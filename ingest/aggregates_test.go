@@ -3,7 +3,10 @@ package ingest_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -350,4 +353,53 @@ func TestFinishLoadingNumbersPartitionsOnce(t *testing.T) {
 		t.Fatalf("agg_partitions names %d partitions in %d rows", got, want)
 	}
 	checkAgainstRebuild(t, db)
+}
+
+// TestCheckpointFoldsTheLogWithoutFSST checks the checkpoint a large load
+// ends with: the write-ahead log is folded into the file, no segment it
+// writes tries FSST, and the database's compression setting is as it was.
+func TestCheckpointFoldsTheLogWithoutFSST(t *testing.T) {
+	ctx := context.Background()
+	db := mustStore(t)
+	var path string
+	if err := db.QueryRow(`SELECT path FROM duckdb_databases() WHERE database_name = current_database()`).Scan(&path); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`SET checkpoint_threshold = '1GB'`, `SET disabled_compression_methods = 'rle'`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Bulk: true})
+	mustWrite(t, w, demoExports(t, 80, 8)...)
+	if n, err := w.Finish(ctx); err != nil || n != 80 {
+		t.Fatalf("Finish counted %d (%v), want 80", n, err)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(path + ".wal")
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if walSize() == 0 {
+		t.Fatal("the load left nothing in the write-ahead log; the test needs it there")
+	}
+	if err := ingest.Checkpoint(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n != 0 {
+		t.Fatalf("write-ahead log holds %d bytes after Checkpoint, want 0", n)
+	}
+	for _, table := range []string{"reviews", "episodes", "episode_factors", "patterns", "recommendations", "agg_nodes", "agg_flows"} {
+		if got := count(t, db, `SELECT count(*) FROM pragma_storage_info('`+table+`') WHERE compression ILIKE '%fsst%'`); got != 0 {
+			t.Errorf("%s has %d FSST segments after Checkpoint", table, got)
+		}
+	}
+	var off string
+	if err := db.QueryRow(`SELECT current_setting('disabled_compression_methods')`).Scan(&off); err != nil || !strings.EqualFold(off, "rle") {
+		t.Fatalf("after Checkpoint the disabled compression methods are %q (%v), want rle as before", off, err)
+	}
 }

