@@ -39,6 +39,12 @@ type Config struct {
 	// validate, ingest
 	Batch int
 	By    string
+	// WAL is whether ingest writes DuckDB's write-ahead log: "auto" (not
+	// for a large load), "on" or "off".
+	WAL string
+	// CheckpointEvery is how many reviews an ingest without a write-ahead
+	// log stores between checkpoints, each of which makes them durable.
+	CheckpointEvery int
 
 	// withdraw
 	Reason string
@@ -121,17 +127,19 @@ func ExitCode(err error) int {
 
 func defaults() Config {
 	return Config{
-		DB:         "collate.duckdb",
-		LogFormat:  "text",
-		LogLevel:   "info",
-		Batch:      1000,
-		Addr:       "127.0.0.1:8080",
-		Out:        "demo-data",
-		Reviews:    2000,
-		Seed:       1,
-		WriterRest: 1,
-		StaleFor:   dashboard.DefaultStaleFor,
-		extra:      map[string]*string{},
+		DB:              "collate.duckdb",
+		LogFormat:       "text",
+		LogLevel:        "info",
+		Batch:           1000,
+		WAL:             "auto",
+		CheckpointEvery: 20000,
+		Addr:            "127.0.0.1:8080",
+		Out:             "demo-data",
+		Reviews:         2000,
+		Seed:            1,
+		WriterRest:      1,
+		StaleFor:        dashboard.DefaultStaleFor,
+		extra:           map[string]*string{},
 	}
 }
 
@@ -264,6 +272,14 @@ func (c Config) validate() error {
 	if c.Batch < 1 || c.Batch > 10000 {
 		return fmt.Errorf("--batch must be between 1 and 10000")
 	}
+	switch c.WAL {
+	case "auto", "on", "off":
+	default:
+		return fmt.Errorf("--wal must be auto, on or off, not %q", c.WAL)
+	}
+	if c.CheckpointEvery < 1 {
+		return fmt.Errorf("--checkpoint-every must be at least 1")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
@@ -322,12 +338,18 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // openStore opens the DuckDB file and brings its schema up to date. The
 // caller closes it, which folds the WAL into the file.
 func (r *runner) openStore(ctx context.Context) (*sql.DB, error) {
+	return r.openStoreWith(ctx, func(path string) (*sql.DB, error) { return sql.Open("duckdb", path) })
+}
+
+// openStoreWith is openStore, opening the file with open: sql.Open, or
+// ingest.OpenWithoutWAL for a bulk load.
+func (r *runner) openStoreWith(ctx context.Context, open func(path string) (*sql.DB, error)) (*sql.DB, error) {
 	if dir := filepath.Dir(r.cfg.DB); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	db, err := sql.Open("duckdb", r.cfg.DB)
+	db, err := open(r.cfg.DB)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", r.cfg.DB, err)
 	}

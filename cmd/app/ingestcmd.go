@@ -16,14 +16,16 @@ import (
 func ingestCommand() command {
 	return command{
 		name:    "ingest",
-		usage:   "[--db PATH] [--json] [--batch N] FILE|DIR...",
+		usage:   "[--db PATH] [--json] [--batch N] [--wal auto|on|off] [--checkpoint-every N] FILE|DIR...",
 		summary: "Validate review exports and load the valid ones into the DuckDB store, one review per transaction or better.",
 		flags: func(fs *flag.FlagSet, c *Config) {
 			fs.StringVar(&c.DB, "db", c.DB, "DuckDB file (env COLLATE_DB)")
 			fs.BoolVar(&c.JSON, "json", false, "print per-file results as JSON")
 			fs.IntVar(&c.Batch, "batch", c.Batch, "reviews stored per transaction")
 			fs.StringVar(&c.By, "by", "cli", "who is uploading, recorded with each review")
-			boolFlag(fs, c, "ack", "print \"stored<TAB>REVIEW-ID<TAB>VERSION<TAB>OUTCOME<TAB>SHA-256\" for each review as soon as its batch is committed")
+			fs.StringVar(&c.WAL, "wal", c.WAL, "write DuckDB's write-ahead log: auto (off for 1,000 files or more), on or off")
+			fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "without a write-ahead log, checkpoint after storing this many reviews (each checkpoint makes them durable)")
+			boolFlag(fs, c, "ack", "print \"stored<TAB>REVIEW-ID<TAB>VERSION<TAB>OUTCOME<TAB>SHA-256\" for each review as soon as it is durably stored")
 		},
 		run: runIngest,
 	}
@@ -43,12 +45,19 @@ func runIngest(ctx context.Context, r *runner) error {
 	if err != nil {
 		return err
 	}
-	db, err := r.openStore(ctx)
+	// A large load writes no write-ahead log: every row is written once,
+	// into the file, at the checkpoints the load makes (ingest.OpenWithoutWAL).
+	noWAL := r.cfg.WAL == "off" || r.cfg.WAL == "auto" && len(files) >= largeLoad
+	open := func(path string) (*sql.DB, error) { return sql.Open("duckdb", path) }
+	if noWAL {
+		open = ingest.OpenWithoutWAL
+	}
+	db, err := r.openStoreWith(ctx, open)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if len(files) >= 1000 {
+	if !noWAL && len(files) >= largeLoad {
 		// Let the write-ahead log grow during a large load and fold it into
 		// the file once at the end: each checkpoint rewrites the tables'
 		// newest row groups, so checkpointing every few batches costs more
@@ -68,8 +77,8 @@ func runIngest(ctx context.Context, r *runner) error {
 	// The command is a bulk load: batches store the reviews, and Finish adds
 	// them all to the aggregates in one pass at the end. A large load also
 	// folds the aggregates once at the end, not as it goes.
-	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, Bulk: true, DeferCompaction: len(files) >= 1000})
-	sum, err := ingestFiles(ctx, r, db, v, w, files)
+	w := ingest.NewWriter(ingest.WriterOptions{DB: db, Logger: r.log, Bulk: true, DeferCompaction: len(files) >= largeLoad})
+	sum, err := ingestFiles(ctx, r, db, v, w, files, noWAL)
 	if err != nil {
 		return err
 	}
@@ -100,12 +109,20 @@ func runIngest(ctx context.Context, r *runner) error {
 	return nil
 }
 
+// largeLoad is how many files make a large load: one that writes no
+// write-ahead log unless told to, counts and folds the aggregates once at
+// the end, and shows its progress.
+const largeLoad = 1000
+
 // ingestFiles validates and stores files in chunks: while one chunk is being
-// written, the next is validated on the other cores.
-func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator, w *ingest.Writer, files []string) (ingestSummary, error) {
+// written, the next is validated on the other cores. Without a write-ahead
+// log (noWAL) it checkpoints every --checkpoint-every reviews and at the
+// end, and acknowledges reviews (--ack) only once a checkpoint has made
+// them durable.
+func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator, w *ingest.Writer, files []string, noWAL bool) (ingestSummary, error) {
 	var sum ingestSummary
 	var done atomic.Int64
-	showProgress := len(files) >= 1000
+	showProgress := len(files) >= largeLoad
 	start := time.Now()
 	last := time.Now()
 	progress := func() {
@@ -128,7 +145,20 @@ func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator
 			}
 		}
 	}()
-	stored := 0
+	// Acknowledgements (--ack) wait here until what they acknowledge is
+	// durable: at once with a write-ahead log, at the next checkpoint
+	// without one. A script (or the crash test) may count every line
+	// printed as durably stored.
+	var unacked []ingest.Receipt
+	acknowledge := func() {
+		if r.flag("ack") != "" {
+			for _, rc := range unacked {
+				fmt.Fprintf(r.stdout, "stored\t%s\t%d\t%s\t%s\n", rc.ReviewID, rc.Version, rc.Outcome, rc.SHA256)
+			}
+		}
+		unacked = unacked[:0]
+	}
+	stored, sinceCheckpoint := 0, 0
 	for c := range chunks {
 		var items []ingest.Item
 		var itemFiles []string
@@ -167,17 +197,24 @@ func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator
 				}
 				sum.Files = append(sum.Files, fr)
 			}
-			if r.flag("ack") != "" {
-				// Printed only once Write has committed: a script (or the
-				// crash test) may count every line as durably stored.
-				for _, rc := range receipts {
-					if rc.Outcome != ingest.Rejected {
-						fmt.Fprintf(r.stdout, "stored\t%s\t%d\t%s\t%s\n", rc.ReviewID, rc.Version, rc.Outcome, rc.SHA256)
-					}
+			for _, rc := range receipts {
+				if rc.Outcome != ingest.Rejected {
+					unacked = append(unacked, rc)
 				}
+			}
+			sinceCheckpoint += len(items)
+			if !noWAL {
+				acknowledge()
 			}
 		}
 		stored += len(c.results)
+		if noWAL && sinceCheckpoint >= r.cfg.CheckpointEvery && stored < len(files) {
+			if err := ingest.Checkpoint(ctx, db); err != nil {
+				return sum, fmt.Errorf("ingest: %w (reviews stored before the last checkpoint are kept; rerun to continue)", err)
+			}
+			sinceCheckpoint = 0
+			acknowledge()
+		}
 		if showProgress && time.Since(last) > 2*time.Second {
 			last = time.Now()
 			rate := float64(stored) / time.Since(start).Seconds()
@@ -192,17 +229,25 @@ func ingestFiles(ctx context.Context, r *runner, db *sql.DB, v *ingest.Validator
 	}
 	// After a large load, fold the aggregates' incremental rows together so
 	// the dashboard reads them at full speed.
-	if sum.Added+sum.Superseded >= 1000 {
+	if sum.Added+sum.Superseded >= largeLoad {
 		if err := w.Compact(ctx); err != nil {
 			return sum, fmt.Errorf("ingest: reviews are stored, but compacting the aggregates failed: %w", err)
 		}
 	}
-	// A large load let the write-ahead log grow (see runIngest); fold it
-	// into the file now, the cheaper way, rather than when the store closes.
-	if len(files) >= 1000 {
+	switch {
+	case noWAL:
+		// Until now the load's last reviews and its counts are in memory only.
+		if err := ingest.Checkpoint(ctx, db); err != nil {
+			return sum, fmt.Errorf("ingest: writing the reviews into the store failed: %w (reviews stored before the last checkpoint are kept; rerun to continue)", err)
+		}
+	case len(files) >= largeLoad:
+		// A large load let the write-ahead log grow (see runIngest); fold
+		// it into the file now, the cheaper way, rather than when the
+		// store closes.
 		if err := ingest.Checkpoint(ctx, db); err != nil {
 			return sum, fmt.Errorf("ingest: reviews are stored and counted, but folding the write-ahead log failed: %w (it is folded when the store is next opened)", err)
 		}
 	}
+	acknowledge()
 	return sum, nil
 }
