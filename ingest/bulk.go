@@ -268,3 +268,11 @@ func loadingChunks(ctx context.Context, conn *sql.Conn, from string) ([][]string
 	}
 	return chunks, total, rows.Err()
 }
+
+// BulkGCPercent is the Go garbage collector's target (as GOGC) that
+// `collate ingest` runs a large load with, unless GOGC is set. A load keeps
+// about a batch of exports alive and allocates many short-lived values
+// while validating; collecting when the heap has grown fivefold rather than
+// twofold takes about 5% off a load of 1,000 demo reviews (1.28 s → 1.22 s)
+// and of 20,000 (14.2 s → 13.5 s), for 170 and 600 MiB more at the peak.
+const BulkGCPercent = 400

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,10 @@ func runIngest(ctx context.Context, r *runner) error {
 		return err
 	}
 	defer db.Close()
+	if len(files) >= largeLoad && os.Getenv("GOGC") == "" {
+		// Trade memory for the garbage collector's CPU (ingest.BulkGCPercent).
+		defer debug.SetGCPercent(debug.SetGCPercent(ingest.BulkGCPercent))
+	}
 	if !noWAL && len(files) >= largeLoad {
 		// Let the write-ahead log grow during a large load and fold it into
 		// the file once at the end: each checkpoint rewrites the tables'
