@@ -338,8 +338,11 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // openStore opens the DuckDB file and brings its schema up to date. The
 // caller closes it, which folds the WAL into the file.
 func (r *runner) openStore(ctx context.Context) (*sql.DB, error) {
-	return r.openStoreWith(ctx, func(path string) (*sql.DB, error) { return sql.Open("duckdb", path) })
+	return r.openStoreWith(ctx, openDuckDB)
 }
+
+// openDuckDB opens a DuckDB file the usual way, writing its write-ahead log.
+func openDuckDB(path string) (*sql.DB, error) { return sql.Open("duckdb", path) }
 
 // openStoreWith is openStore, opening the file with open: sql.Open, or
 // ingest.OpenWithoutWAL for a bulk load.

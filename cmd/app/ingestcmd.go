@@ -50,7 +50,7 @@ func runIngest(ctx context.Context, r *runner) error {
 	// A large load writes no write-ahead log: every row is written once,
 	// into the file, at the checkpoints the load makes (ingest.OpenWithoutWAL).
 	noWAL := r.cfg.WAL == "off" || r.cfg.WAL == "auto" && len(files) >= largeLoad
-	open := func(path string) (*sql.DB, error) { return sql.Open("duckdb", path) }
+	open := openDuckDB
 	if noWAL {
 		open = ingest.OpenWithoutWAL
 	}
